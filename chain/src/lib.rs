@@ -1,0 +1,1 @@
+//! The Cosmos-compatible chain layer shared by the L1 and every minitia.

@@ -1,0 +1,3 @@
+//! The `minitia` command-line tool.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! Data availability: the local Celestia-compatible DA node and the Celestia client behind DaClient.

@@ -1,0 +1,1 @@
+//! Fraud proofs: witness building, stateless re-execution and the challenger.

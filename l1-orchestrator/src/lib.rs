@@ -1,0 +1,1 @@
+//! The settlement L1 node: bank, bonds and the OPinit bridge (ophost) module.

@@ -1,0 +1,1 @@
+//! The minitia rollup node, generic over execution engine, DA and L1 client.

@@ -1,0 +1,1 @@
+//! The EVM execution engine (revm) for EVM minitias.

@@ -1,0 +1,1 @@
+//! The CosmWasm-compatible execution engine (wasmer) for Wasm minitias.
