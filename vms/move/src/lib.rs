@@ -1,0 +1,18 @@
+//! A Move virtual machine: deserializer, verifier, loader and interpreter for Move bytecode v6/v7.
+//!
+//! The crate reads Move binaries in the Aptos/Initia flavour (32-byte addresses, v7 enums),
+//! checks that every index is in bounds and that the tables are well structured, links
+//! modules against each other and interprets their bytecode with gas metering.
+//!
+//! The binary format was learned from the public aptos-core `move-binary-format` crate and
+//! initia-labs/movevm; the code here is an independent implementation.
+
+pub mod deserializer;
+pub mod errors;
+pub mod file_format;
+pub mod format_common;
+pub mod u256;
+
+pub use deserializer::{deserialize_module, deserialize_script};
+pub use errors::{BinaryError, CheckError, DeserializeError, DeserializeErrorKind};
+pub use file_format::{CompiledModule, CompiledScript};
