@@ -11,8 +11,10 @@ pub mod deserializer;
 pub mod errors;
 pub mod file_format;
 pub mod format_common;
+pub mod serializer;
 pub mod u256;
 
 pub use deserializer::{deserialize_module, deserialize_script};
 pub use errors::{BinaryError, CheckError, DeserializeError, DeserializeErrorKind};
 pub use file_format::{CompiledModule, CompiledScript};
+pub use serializer::{serialize_module, serialize_script};

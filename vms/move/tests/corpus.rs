@@ -19,3 +19,19 @@ fn corpus_deserializes() {
     println!("{ok}/{} modules deserialized", modules.len());
     assert!(failures.is_empty(), "failures:\n{}", failures.join("\n"));
 }
+
+#[test]
+fn corpus_round_trips_byte_exact() {
+    let modules = common::corpus_modules();
+    let mut exact = 0;
+    for (name, bytes) in &modules {
+        let module = deserialize_module(bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let again = minitia_vm_move::serialize_module(&module);
+        let reparsed =
+            deserialize_module(&again).unwrap_or_else(|e| panic!("{name}: reparse: {e}"));
+        assert_eq!(reparsed, module, "{name}: model changed after round trip");
+        assert_eq!(&again, bytes, "{name}: bytes differ after round trip");
+        exact += 1;
+    }
+    println!("{exact}/{} modules round-tripped byte-exact", modules.len());
+}
