@@ -1,1 +1,3 @@
 //! The Cosmos-compatible chain layer shared by the L1 and every minitia.
+
+pub mod rpc;
