@@ -1065,7 +1065,7 @@ impl<'a> Reader<'a> {
                 B::VecUnpack(sig(self)?, u64::from_le_bytes(self.array("element count")?))
             }
             VEC_SWAP => B::VecSwap(sig(self)?),
-            op if op >= FIRST_V8 && op <= FIRST_V8 + 2 => {
+            op if (FIRST_V8..=FIRST_V8 + 2).contains(&op) => {
                 return Err(K::VersionMismatch {
                     offset,
                     what: format!("closure opcode {op:#04x}"),

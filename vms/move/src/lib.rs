@@ -7,14 +7,31 @@
 //! The binary format was learned from the public aptos-core `move-binary-format` crate and
 //! initia-labs/movevm; the code here is an independent implementation.
 
+pub mod bounds;
 pub mod deserializer;
 pub mod errors;
 pub mod file_format;
 pub mod format_common;
 pub mod serializer;
+pub mod structure;
 pub mod u256;
 
 pub use deserializer::{deserialize_module, deserialize_script};
 pub use errors::{BinaryError, CheckError, DeserializeError, DeserializeErrorKind};
 pub use file_format::{CompiledModule, CompiledScript};
 pub use serializer::{serialize_module, serialize_script};
+
+/// Deserializes a module and runs the bounds and structural checks.
+pub fn load_module(binary: &[u8]) -> Result<CompiledModule, BinaryError> {
+    let module = deserialize_module(binary)?;
+    bounds::check_module(&module)?;
+    structure::check_module_structure(&module)?;
+    Ok(module)
+}
+
+/// Deserializes a script and runs the bounds checks.
+pub fn load_script(binary: &[u8]) -> Result<CompiledScript, BinaryError> {
+    let script = deserialize_script(binary)?;
+    bounds::check_script(&script)?;
+    Ok(script)
+}

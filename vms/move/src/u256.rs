@@ -53,27 +53,27 @@ impl U256 {
     }
 
     /// Left shift by `n < 256` bits, discarding overflowing bits.
-    pub fn shl(self, n: u8) -> U256 {
+    pub fn shift_left(self, n: u8) -> U256 {
         U256(self.0 << usize::from(n))
     }
 
     /// Right shift by `n < 256` bits.
-    pub fn shr(self, n: u8) -> U256 {
+    pub fn shift_right(self, n: u8) -> U256 {
         U256(self.0 >> usize::from(n))
     }
 
     /// Bitwise or.
-    pub fn bitor(self, rhs: U256) -> U256 {
+    pub fn bit_or(self, rhs: U256) -> U256 {
         U256(self.0 | rhs.0)
     }
 
     /// Bitwise and.
-    pub fn bitand(self, rhs: U256) -> U256 {
+    pub fn bit_and(self, rhs: U256) -> U256 {
         U256(self.0 & rhs.0)
     }
 
     /// Bitwise xor.
-    pub fn bitxor(self, rhs: U256) -> U256 {
+    pub fn bit_xor(self, rhs: U256) -> U256 {
         U256(self.0 ^ rhs.0)
     }
 
@@ -115,7 +115,10 @@ mod tests {
         assert_eq!(v.to_le_bytes(), bytes);
         assert_eq!(U256::MAX.checked_add(U256::from(1)), None);
         assert_eq!(U256::from(7).checked_div(U256::ZERO), None);
-        assert_eq!(U256::from(1).shl(200).shr(200), U256::from(1));
+        assert_eq!(
+            U256::from(1).shift_left(200).shift_right(200),
+            U256::from(1)
+        );
         assert_eq!(U256::from(u128::MAX).to_u128(), Some(u128::MAX));
         assert_eq!(
             U256::from(u128::MAX)

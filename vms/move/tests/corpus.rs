@@ -35,3 +35,36 @@ fn corpus_round_trips_byte_exact() {
     }
     println!("{exact}/{} modules round-tripped byte-exact", modules.len());
 }
+
+#[test]
+fn corpus_passes_bounds_and_structure_checks() {
+    let modules = common::corpus_modules();
+    let mut failures = Vec::new();
+    let (mut functions, mut structs, mut enums, mut instructions) = (0, 0, 0, 0);
+    for (name, bytes) in &modules {
+        match minitia_vm_move::load_module(bytes) {
+            Ok(m) => {
+                functions += m.function_defs.len();
+                structs += m.struct_defs.len();
+                enums += m
+                    .struct_defs
+                    .iter()
+                    .filter(|d| d.field_information.variant_count() > 0)
+                    .count();
+                instructions += m
+                    .function_defs
+                    .iter()
+                    .filter_map(|f| f.code.as_ref())
+                    .map(|c| c.code.len())
+                    .sum::<usize>();
+            }
+            Err(e) => failures.push(format!("{name}: {e}")),
+        }
+    }
+    println!(
+        "{}/{} modules bounds-checked ({functions} functions, {structs} structs, {enums} enums, {instructions} instructions)",
+        modules.len() - failures.len(),
+        modules.len()
+    );
+    assert!(failures.is_empty(), "failures:\n{}", failures.join("\n"));
+}
