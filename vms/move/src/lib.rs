@@ -12,8 +12,10 @@ pub mod deserializer;
 pub mod errors;
 pub mod file_format;
 pub mod format_common;
+pub mod loader;
 pub mod serializer;
 pub mod structure;
+pub mod types;
 pub mod u256;
 
 pub use deserializer::{deserialize_module, deserialize_script};

@@ -68,3 +68,26 @@ fn corpus_passes_bounds_and_structure_checks() {
     );
     assert!(failures.is_empty(), "failures:\n{}", failures.join("\n"));
 }
+
+/// Links one directory of the corpus (plus optional extra directories) as a bundle.
+fn link_dirs(dirs: &[&str]) -> Result<usize, String> {
+    let mut modules = Vec::new();
+    for (name, bytes) in common::corpus_modules() {
+        if dirs.iter().any(|d| name.starts_with(&format!("{d}/"))) {
+            modules.push(minitia_vm_move::load_module(&bytes).map_err(|e| format!("{name}: {e}"))?);
+        }
+    }
+    let mut cache = minitia_vm_move::loader::ModuleCache::new();
+    let order = cache.publish_bundle(modules).map_err(|e| e.to_string())?;
+    Ok(order.len())
+}
+
+#[test]
+fn corpus_links_per_framework() {
+    let stdlib = link_dirs(&["stdlib", "hooks"]).unwrap();
+    println!("{stdlib}/82 stdlib+hooks modules linked");
+    assert_eq!(stdlib, 82);
+    let minlib = link_dirs(&["minlib"]).unwrap();
+    println!("{minlib}/77 minlib modules linked");
+    assert_eq!(minlib, 77);
+}
