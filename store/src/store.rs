@@ -1,0 +1,397 @@
+//! [`Store`]: the tree in memory, values and roots in redb, glued behind the core seams.
+
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use ics23::{CommitmentProof, ExistenceProof};
+use minitia_core::state::{
+    StateCommit, StateError, StateIter, StateProver, StateStore, StateView, WriteSet,
+};
+use minitia_core::Hash32;
+
+use crate::db::{Db, ValuesReader};
+use crate::error::StoreError;
+use crate::proof;
+use crate::tree::{leaf_hash, sha256, Digest32, Leaf, Op, Tree};
+
+/// Tuning of a [`Store`].
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// How many most recent versions keep their tree in memory, so that they can be proven.
+    /// Older versions stay readable (values are kept forever) but `prove` on them fails with
+    /// `VersionUnavailable`. At least 1 (the latest) is always kept.
+    pub retained_versions: usize,
+    /// redb page cache, in bytes.
+    pub cache_bytes: usize,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            retained_versions: 100,
+            cache_bytes: 1 << 30,
+        }
+    }
+}
+
+/// The committed state store. See the crate docs for the design.
+pub struct Store {
+    db: Db,
+    /// Trees of the retained versions, oldest first; the back is the latest version.
+    trees: VecDeque<(u64, Tree)>,
+    retained: usize,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("latest", &self.latest())
+            .field("oldest_provable", &self.oldest_provable())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A key with its value (or absence) at some version and the ICS-23 proof of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyProof {
+    /// The key proven.
+    pub key: Vec<u8>,
+    /// Its value, `None` when absent.
+    pub value: Option<Vec<u8>>,
+    /// An `Exist` proof when present, a `Nonexist` proof when absent.
+    pub proof: CommitmentProof,
+}
+
+impl Store {
+    /// Opens (or creates) the store in the redb file at `path`.
+    ///
+    /// The tree of the latest version is rebuilt from its values and its root checked against
+    /// the stored root; a mismatch is [`StoreError::Corrupt`]. Only the latest version is
+    /// provable right after opening.
+    pub fn open(path: impl AsRef<Path>, config: StoreConfig) -> Result<Self, StoreError> {
+        let started = Instant::now();
+        let db = Db::open(path.as_ref(), config.cache_bytes)?;
+        let (version, tree) = match db.latest()? {
+            None => (0, Tree::default()),
+            Some((version, stored_root)) => {
+                let tree = rebuild(&db, version)?;
+                if tree.root_hash() != stored_root {
+                    return Err(StoreError::Corrupt(format!(
+                        "the tree rebuilt from the values of version {version} has root {}, \
+                         but {} was committed; the values table is damaged — restore the data \
+                         dir from a snapshot or resync",
+                        Hash32(tree.root_hash()),
+                        Hash32(stored_root),
+                    )));
+                }
+                (version, tree)
+            }
+        };
+        tracing::info!(
+            version,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "state store opened, tree rebuilt"
+        );
+        Ok(Self {
+            db,
+            trees: VecDeque::from([(version, tree)]),
+            retained: config.retained_versions.max(1),
+        })
+    }
+
+    /// The latest committed version (0 before the first commit).
+    pub fn latest(&self) -> u64 {
+        self.trees.back().map_or(0, |(v, _)| *v)
+    }
+
+    /// The root of the latest version.
+    pub fn root(&self) -> Hash32 {
+        Hash32(self.trees.back().map_or([0; 32], |(_, t)| t.root_hash()))
+    }
+
+    /// The oldest version whose tree is still in memory (and so can be proven).
+    pub fn oldest_provable(&self) -> u64 {
+        self.trees.front().map_or(0, |(v, _)| *v)
+    }
+
+    /// Applies `writes` as `version`, which must be `latest + 1`, in one durable redb
+    /// transaction; returns the new root. On error nothing changes, in memory or on disk.
+    pub fn commit_writes(&mut self, version: u64, writes: &WriteSet) -> Result<Hash32, StoreError> {
+        let latest = self.latest();
+        if latest.checked_add(1) != Some(version) {
+            return Err(StoreError::OutOfOrder {
+                latest,
+                got: version,
+            });
+        }
+        let ops = ops_of(writes)?;
+        let current = self.trees.back().map(|(_, t)| t.clone()).unwrap_or_default();
+        let next = current.apply(&ops);
+        let root = next.root_hash();
+        self.db.write_version(
+            version,
+            writes.iter().map(|(k, v)| (k.as_slice(), v.as_deref())),
+            &root,
+        )?;
+        self.trees.push_back((version, next));
+        while self.trees.len() > self.retained {
+            self.trees.pop_front();
+        }
+        Ok(Hash32(root))
+    }
+
+    /// The proof of `key` at `version`; see [`StateProver::prove`].
+    pub fn prove_key(&self, version: u64, key: &[u8]) -> Result<KeyProof, StoreError> {
+        let tree = self.tree_at(version)?;
+        let values = self.db.values()?;
+        prove_one(tree, &values, version, key)
+    }
+
+    /// Proofs of every key of `keys` at `version`, in the given order, against one snapshot.
+    /// This is the witness a fraud proof needs for the keys a block read or wrote.
+    pub fn prove_many<'k>(
+        &self,
+        version: u64,
+        keys: impl IntoIterator<Item = &'k [u8]>,
+    ) -> Result<Vec<KeyProof>, StoreError> {
+        let tree = self.tree_at(version)?;
+        let values = self.db.values()?;
+        keys.into_iter()
+            .map(|k| prove_one(tree, &values, version, k))
+            .collect()
+    }
+
+    /// A read view at `version` (any committed version: history is kept in redb).
+    pub fn view(&self, version: u64) -> Result<StoreView, StoreError> {
+        self.check_committed(version)?;
+        Ok(StoreView {
+            values: self.db.values()?,
+            version,
+        })
+    }
+
+    /// The root committed at `version` (the zero hash at version 0).
+    pub fn root_of(&self, version: u64) -> Result<Hash32, StoreError> {
+        self.check_committed(version)?;
+        if version == 0 {
+            return Ok(Hash32::ZERO);
+        }
+        if let Some((_, t)) = self.trees.iter().find(|(v, _)| *v == version) {
+            return Ok(Hash32(t.root_hash()));
+        }
+        match self.db.root_at(version)? {
+            Some(root) => Ok(Hash32(root)),
+            None => Err(StoreError::Corrupt(format!(
+                "version {version} is below the latest {} but has no stored root",
+                self.latest()
+            ))),
+        }
+    }
+
+    fn check_committed(&self, version: u64) -> Result<(), StoreError> {
+        let latest = self.latest();
+        if version > latest {
+            return Err(StoreError::VersionUnavailable {
+                requested: version,
+                oldest: 0,
+                latest,
+            });
+        }
+        Ok(())
+    }
+
+    fn tree_at(&self, version: u64) -> Result<&Tree, StoreError> {
+        // Retained versions are consecutive, so the position is an offset from the front.
+        let oldest = self.oldest_provable();
+        version
+            .checked_sub(oldest)
+            .and_then(|i| usize::try_from(i).ok())
+            .and_then(|i| self.trees.get(i))
+            .filter(|(v, _)| *v == version)
+            .map(|(_, t)| t)
+            .ok_or(StoreError::VersionUnavailable {
+                requested: version,
+                oldest,
+                latest: self.latest(),
+            })
+    }
+}
+
+/// Validates a write set and turns it into tree ops sorted by key hash.
+fn ops_of(writes: &WriteSet) -> Result<Vec<Op>, StoreError> {
+    let mut keyed: Vec<(Digest32, &[u8], Option<Arc<Leaf>>)> = Vec::with_capacity(writes.len());
+    for (key, value) in writes.iter() {
+        if key.is_empty() {
+            return Err(StoreError::EmptyKey);
+        }
+        let key_hash = sha256(key);
+        let leaf = match value {
+            Some(v) if v.is_empty() => return Err(StoreError::EmptyValue(hex(key))),
+            Some(v) => Some(Arc::new(Leaf::new(key, key_hash, &sha256(v)))),
+            None => None,
+        };
+        keyed.push((key_hash, key, leaf));
+    }
+    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    if let Some(w) = keyed.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(StoreError::KeyHashCollision(hex(w[0].1), hex(w[1].1)));
+    }
+    Ok(keyed
+        .into_iter()
+        .map(|(key_hash, _, leaf)| Op { key_hash, leaf })
+        .collect())
+}
+
+/// Rebuilds the tree of `version` from the values live at it.
+fn rebuild(db: &Db, version: u64) -> Result<Tree, StoreError> {
+    let mut leaves = Vec::new();
+    db.values()?.scan_prefix(&[], version, |key, value| {
+        let key_hash = sha256(key);
+        leaves.push(Arc::new(Leaf::new(key, key_hash, &sha256(value))));
+        true
+    })?;
+    leaves.sort_unstable_by(|a, b| a.key_hash.cmp(&b.key_hash));
+    if let Some(w) = leaves.windows(2).find(|w| w[0].key_hash == w[1].key_hash) {
+        return Err(StoreError::KeyHashCollision(hex(&w[0].key), hex(&w[1].key)));
+    }
+    Ok(Tree::from_sorted_leaves(&leaves))
+}
+
+fn prove_one(
+    tree: &Tree,
+    values: &ValuesReader,
+    version: u64,
+    key: &[u8],
+) -> Result<KeyProof, StoreError> {
+    let key_hash = sha256(key);
+    let walk = tree.walk(&key_hash);
+    if let Some(leaf) = walk.leaf.filter(|l| l.key_hash == key_hash) {
+        let value = leaf_value(values, leaf, version)?;
+        let p = proof::existence(key.to_vec(), value.clone(), &walk);
+        return Ok(KeyProof {
+            key: key.to_vec(),
+            value: Some(value),
+            proof: proof::exist(p),
+        });
+    }
+    let left = tree
+        .predecessor(&key_hash)
+        .map(|l| neighbour_proof(tree, values, l, version))
+        .transpose()?;
+    let right = tree
+        .successor(&key_hash)
+        .map(|l| neighbour_proof(tree, values, l, version))
+        .transpose()?;
+    Ok(KeyProof {
+        key: key.to_vec(),
+        value: None,
+        proof: proof::nonexist(key.to_vec(), left, right),
+    })
+}
+
+fn neighbour_proof(
+    tree: &Tree,
+    values: &ValuesReader,
+    leaf: &Leaf,
+    version: u64,
+) -> Result<ExistenceProof, StoreError> {
+    let value = leaf_value(values, leaf, version)?;
+    Ok(proof::existence(
+        leaf.key.to_vec(),
+        value,
+        &tree.walk(&leaf.key_hash),
+    ))
+}
+
+/// The stored value of a leaf at `version`, checked against the leaf's hash so that a
+/// damaged values table can never yield a proof that fails to verify.
+fn leaf_value(values: &ValuesReader, leaf: &Leaf, version: u64) -> Result<Vec<u8>, StoreError> {
+    let value = values.get(&leaf.key, version)?.ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "key 0x{} is in the tree of version {version} but has no value",
+            hex(&leaf.key)
+        ))
+    })?;
+    if leaf_hash(&leaf.key_hash, &sha256(&value)) != leaf.hash {
+        return Err(StoreError::Corrupt(format!(
+            "stored value of key 0x{} at version {version} does not match the tree",
+            hex(&leaf.key)
+        )));
+    }
+    Ok(value)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A read-only view of the store at one version; holds a redb read snapshot.
+#[derive(Debug)]
+pub struct StoreView {
+    values: ValuesReader,
+    version: u64,
+}
+
+impl StoreView {
+    /// The version this view reads.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+}
+
+impl StateView for StoreView {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        Ok(self.values.get(key, self.version)?)
+    }
+}
+
+impl StateIter for StoreView {
+    fn iter_prefix(
+        &self,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StateError> {
+        let mut out = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
+        self.values.scan_prefix(prefix, self.version, |k, v| {
+            out.push((k.to_vec(), v.to_vec()));
+            out.len() < limit
+        })?;
+        Ok(out)
+    }
+}
+
+impl StateCommit for Store {
+    fn commit(&mut self, version: u64, writes: &WriteSet) -> Result<Hash32, StateError> {
+        Ok(self.commit_writes(version, writes)?)
+    }
+}
+
+impl StateProver for Store {
+    type Proof = CommitmentProof;
+
+    fn prove(&self, version: u64, key: &[u8]) -> Result<(Option<Vec<u8>>, Self::Proof), StateError> {
+        let p = self.prove_key(version, key)?;
+        Ok((p.value, p.proof))
+    }
+}
+
+impl StateStore for Store {
+    type View<'a> = StoreView;
+
+    fn latest_version(&self) -> u64 {
+        self.latest()
+    }
+
+    fn root_at(&self, version: u64) -> Result<Hash32, StateError> {
+        Ok(self.root_of(version)?)
+    }
+
+    fn view_at(&self, version: u64) -> Result<Self::View<'_>, StateError> {
+        Ok(self.view(version)?)
+    }
+}
