@@ -26,4 +26,4 @@ mod tree;
 pub use error::StoreError;
 pub use ics23;
 pub use proof::{proof_spec, verify_membership, verify_non_membership};
-pub use store::{KeyProof, Store, StoreConfig, StoreView};
+pub use store::{CommitStats, KeyProof, Store, StoreConfig, StoreView};

@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ics23::{CommitmentProof, ExistenceProof};
 use minitia_core::state::{
@@ -42,6 +42,18 @@ pub struct Store {
     /// Trees of the retained versions, oldest first; the back is the latest version.
     trees: VecDeque<(u64, Tree)>,
     retained: usize,
+    last_commit: CommitStats,
+}
+
+/// Where the time of the last commit went (for benchmarks and metrics).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitStats {
+    /// Keys written.
+    pub writes: usize,
+    /// Hashing keys/values and updating the in-memory tree.
+    pub tree: Duration,
+    /// Writing and durably committing the redb transaction.
+    pub db: Duration,
 }
 
 impl std::fmt::Debug for Store {
@@ -98,6 +110,7 @@ impl Store {
             db,
             trees: VecDeque::from([(version, tree)]),
             retained: config.retained_versions.max(1),
+            last_commit: CommitStats::default(),
         })
     }
 
@@ -109,6 +122,11 @@ impl Store {
     /// The root of the latest version.
     pub fn root(&self) -> Hash32 {
         Hash32(self.trees.back().map_or([0; 32], |(_, t)| t.root_hash()))
+    }
+
+    /// Timings of the last successful commit.
+    pub fn last_commit_stats(&self) -> CommitStats {
+        self.last_commit
     }
 
     /// The oldest version whose tree is still in memory (and so can be proven).
@@ -126,15 +144,22 @@ impl Store {
                 got: version,
             });
         }
+        let started = Instant::now();
         let ops = ops_of(writes)?;
         let current = self.trees.back().map(|(_, t)| t.clone()).unwrap_or_default();
         let next = current.apply(&ops);
         let root = next.root_hash();
+        let tree_done = Instant::now();
         self.db.write_version(
             version,
             writes.iter().map(|(k, v)| (k.as_slice(), v.as_deref())),
             &root,
         )?;
+        self.last_commit = CommitStats {
+            writes: writes.len(),
+            tree: tree_done - started,
+            db: tree_done.elapsed(),
+        };
         self.trees.push_back((version, next));
         while self.trees.len() > self.retained {
             self.trees.pop_front();
