@@ -1,3 +1,4 @@
 //! The Cosmos-compatible chain layer shared by the L1 and every minitia.
 
+pub mod app;
 pub mod rpc;

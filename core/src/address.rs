@@ -103,17 +103,32 @@ mod tests {
     fn known_cosmos_vector() {
         // cosmos1 address of the all-zero bytes, as printed by the Cosmos SDK.
         let a = Address([0u8; 20]);
-        assert_eq!(a.to_bech32("cosmos"), "cosmos1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqnrql8a");
-        assert_eq!(Address::parse("cosmos1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqnrql8a", "cosmos"), Ok(a));
+        assert_eq!(
+            a.to_bech32("cosmos"),
+            "cosmos1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqnrql8a"
+        );
+        assert_eq!(
+            Address::parse("cosmos1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqnrql8a", "cosmos"),
+            Ok(a)
+        );
     }
 
     #[test]
     fn errors_are_precise() {
         let a = Address([7u8; 20]);
         let s = a.to_bech32("init");
-        assert!(matches!(Address::parse(&s, "cosmos"), Err(AddressError::WrongPrefix { .. })));
-        assert!(matches!(Address::parse("0x1234", "init"), Err(AddressError::Length(_, 2))));
-        assert!(matches!(Address::parse("init1zzz", "init"), Err(AddressError::Malformed(_))));
+        assert!(matches!(
+            Address::parse(&s, "cosmos"),
+            Err(AddressError::WrongPrefix { .. })
+        ));
+        assert!(matches!(
+            Address::parse("0x1234", "init"),
+            Err(AddressError::Length(_, 2))
+        ));
+        assert!(matches!(
+            Address::parse("init1zzz", "init"),
+            Err(AddressError::Malformed(_))
+        ));
     }
 
     proptest! {

@@ -5,8 +5,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    address::Address, hash::Hash32, ids::ChainId, ids::Height, state::StateError,
-    state::StateView, state::WriteSet, types::Event, types::TxResult,
+    address::Address, hash::Hash32, ids::ChainId, ids::Height, state::StateError, state::StateView,
+    state::WriteSet, types::Event, types::TxResult,
 };
 
 /// What a block's execution may depend on besides state and txs. Block time comes from the
@@ -23,6 +23,9 @@ pub struct BlockContext {
     pub proposer: Address,
     /// Max gas the block may use (0 = unlimited).
     pub max_gas: u64,
+    /// Hash of the previous block (zero for the first block). Engines record it in state
+    /// under a reserved prefix so later state roots commit to the chain's history.
+    pub last_block_hash: Hash32,
 }
 
 /// A tx rejected before or during execution: a stable numeric code within a codespace (the
@@ -109,7 +112,13 @@ pub trait ExecutionEngine: Send + Sync + 'static {
 
     /// Checks a tx against current state for mempool admission: signature, chain id,
     /// nonce not stale, fee and balance.
-    fn check_tx(&self, state: &dyn StateView, tx: &Self::Tx) -> Result<CheckedTx, TxError>;
+    /// `ctx` describes the next block (its height and the latest block time).
+    fn check_tx(
+        &self,
+        ctx: &BlockContext,
+        state: &dyn StateView,
+        tx: &Self::Tx,
+    ) -> Result<CheckedTx, TxError>;
 
     /// Executes a block of txs against `state`, returning the writes and one result per tx.
     fn execute_block(

@@ -106,10 +106,16 @@ mod tests {
     fn chain_id_rules() {
         assert!(ChainId::new("minitia-1").is_ok());
         assert_eq!(ChainId::new(""), Err(ChainIdError::Length(0)));
-        assert!(matches!(ChainId::new("a b"), Err(ChainIdError::Character(_, ' '))));
+        assert!(matches!(
+            ChainId::new("a b"),
+            Err(ChainIdError::Character(_, ' '))
+        ));
         assert!(ChainId::new("x".repeat(51)).is_err());
         let id = ChainId::new("minitia-1").unwrap();
         assert!(id.evm_chain_id() < (1u64 << 53));
-        assert_ne!(id.evm_chain_id(), ChainId::new("minitia-2").unwrap().evm_chain_id());
+        assert_ne!(
+            id.evm_chain_id(),
+            ChainId::new("minitia-2").unwrap().evm_chain_id()
+        );
     }
 }

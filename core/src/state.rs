@@ -187,7 +187,8 @@ pub trait StateProver {
     /// The proof format (for the built-in store: ICS-23 `CommitmentProof`).
     type Proof;
     /// Proof that `key` has its value (or is absent) at `version`.
-    fn prove(&self, version: u64, key: &[u8]) -> Result<(Option<Vec<u8>>, Self::Proof), StateError>;
+    fn prove(&self, version: u64, key: &[u8])
+        -> Result<(Option<Vec<u8>>, Self::Proof), StateError>;
 }
 
 /// A versioned, committed, provable key/value store.
