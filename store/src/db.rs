@@ -170,10 +170,7 @@ impl ValuesReader {
         version: u64,
         mut f: impl FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StoreError> {
-        let rows = self
-            .table
-            .range((prefix, 0u64)..)
-            .map_err(StoreError::db)?;
+        let rows = self.table.range((prefix, 0u64)..).map_err(StoreError::db)?;
         // Rows come grouped by key, oldest version first; remember the newest row at or below
         // `version` of the current key and emit it when the key changes.
         let mut current: Option<(Vec<u8>, Option<Vec<u8>>)> = None;

@@ -146,7 +146,11 @@ impl Store {
         }
         let started = Instant::now();
         let ops = ops_of(writes)?;
-        let current = self.trees.back().map(|(_, t)| t.clone()).unwrap_or_default();
+        let current = self
+            .trees
+            .back()
+            .map(|(_, t)| t.clone())
+            .unwrap_or_default();
         let next = current.apply(&ops);
         let root = next.root_hash();
         let tree_done = Instant::now();
@@ -244,9 +248,12 @@ impl Store {
     }
 }
 
+/// A write with its key hash, before sorting.
+type Keyed<'a> = (Digest32, &'a [u8], Option<Arc<Leaf>>);
+
 /// Validates a write set and turns it into tree ops sorted by key hash.
 fn ops_of(writes: &WriteSet) -> Result<Vec<Op>, StoreError> {
-    let mut keyed: Vec<(Digest32, &[u8], Option<Arc<Leaf>>)> = Vec::with_capacity(writes.len());
+    let mut keyed: Vec<Keyed<'_>> = Vec::with_capacity(writes.len());
     for (key, value) in writes.iter() {
         if key.is_empty() {
             return Err(StoreError::EmptyKey);
@@ -259,7 +266,7 @@ fn ops_of(writes: &WriteSet) -> Result<Vec<Op>, StoreError> {
         };
         keyed.push((key_hash, key, leaf));
     }
-    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    keyed.sort_unstable_by_key(|k| k.0);
     if let Some(w) = keyed.windows(2).find(|w| w[0].0 == w[1].0) {
         return Err(StoreError::KeyHashCollision(hex(w[0].1), hex(w[1].1)));
     }
@@ -277,7 +284,7 @@ fn rebuild(db: &Db, version: u64) -> Result<Tree, StoreError> {
         leaves.push(Arc::new(Leaf::new(key, key_hash, &sha256(value))));
         true
     })?;
-    leaves.sort_unstable_by(|a, b| a.key_hash.cmp(&b.key_hash));
+    leaves.sort_unstable_by_key(|l| l.key_hash);
     if let Some(w) = leaves.windows(2).find(|w| w[0].key_hash == w[1].key_hash) {
         return Err(StoreError::KeyHashCollision(hex(&w[0].key), hex(&w[1].key)));
     }
@@ -399,7 +406,11 @@ impl StateCommit for Store {
 impl StateProver for Store {
     type Proof = CommitmentProof;
 
-    fn prove(&self, version: u64, key: &[u8]) -> Result<(Option<Vec<u8>>, Self::Proof), StateError> {
+    fn prove(
+        &self,
+        version: u64,
+        key: &[u8],
+    ) -> Result<(Option<Vec<u8>>, Self::Proof), StateError> {
         let p = self.prove_key(version, key)?;
         Ok((p.value, p.proof))
     }

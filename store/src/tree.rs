@@ -168,7 +168,12 @@ impl Tree {
         loop {
             match node {
                 None => return Walk { steps, leaf: None },
-                Some(Node::Leaf(l)) => return Walk { steps, leaf: Some(l) },
+                Some(Node::Leaf(l)) => {
+                    return Walk {
+                        steps,
+                        leaf: Some(l),
+                    }
+                }
                 Some(Node::Inner(inner)) => {
                     let right = bit(key_hash, depth);
                     let (next, sibling) = if right {
@@ -384,7 +389,7 @@ mod tests {
     }
 
     fn sorted(mut ops: Vec<Op>) -> Vec<Op> {
-        ops.sort_by(|a, b| a.key_hash.cmp(&b.key_hash));
+        ops.sort_by_key(|o| o.key_hash);
         ops
     }
 
@@ -436,7 +441,7 @@ mod tests {
             t = t.apply(&sorted(chunk.iter().map(|k| set(k, k)).collect()));
         }
         let mut all: Vec<Arc<Leaf>> = keys.iter().map(|k| leaf(k, k)).collect();
-        all.sort_by(|a, b| a.key_hash.cmp(&b.key_hash));
+        all.sort_by_key(|l| l.key_hash);
         assert_eq!(t.root_hash(), Tree::from_sorted_leaves(&all).root_hash());
         assert_eq!(t.leaves().len(), 500);
         // Deleting an absent key changes nothing and allocates nothing at the root.

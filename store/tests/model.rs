@@ -19,7 +19,10 @@ fn key(i: u8) -> Vec<u8> {
 
 fn block() -> impl Strategy<Value = Vec<(u8, Option<Vec<u8>>)>> {
     prop::collection::vec(
-        (0u8..24, prop::option::weighted(0.75, prop::collection::vec(any::<u8>(), 1..6))),
+        (
+            0u8..24,
+            prop::option::weighted(0.75, prop::collection::vec(any::<u8>(), 1..6)),
+        ),
         0..12,
     )
 }

@@ -12,7 +12,10 @@ use minitia_store::{Store, StoreConfig};
 fn numbered(n: u32) -> WriteSet {
     let mut ws = WriteSet::new();
     for i in 0..n {
-        ws.put(format!("key{i}").into_bytes(), format!("value{i}").into_bytes());
+        ws.put(
+            format!("key{i}").into_bytes(),
+            format!("value{i}").into_bytes(),
+        );
     }
     ws
 }
@@ -101,7 +104,9 @@ fn non_membership_at_the_edges() {
 fn single_leaf_tree_proves_both_ways() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(&dir);
-    let root = store.commit_writes(1, &writes(&[(b"only", Some(b"v"))])).unwrap();
+    let root = store
+        .commit_writes(1, &writes(&[(b"only", Some(b"v"))]))
+        .unwrap();
     let (v, proof) = store.prove(1, b"only").unwrap();
     match &proof.proof {
         Some(Proof::Exist(e)) => assert!(e.path.is_empty(), "a lone leaf is the root"),
@@ -167,7 +172,9 @@ fn empty_tree_has_zero_root_and_unverifiable_proofs() {
     // ICS-23 cannot prove anything against an empty tree; documented limitation.
     assert!(!verifies_absent(&proof, &minitia_core::Hash32::ZERO, b"k"));
     // Deleting everything returns to the zero root.
-    store.commit_writes(1, &writes(&[(b"k", Some(b"v"))])).unwrap();
+    store
+        .commit_writes(1, &writes(&[(b"k", Some(b"v"))]))
+        .unwrap();
     let root = store.commit_writes(2, &writes(&[(b"k", None)])).unwrap();
     assert_eq!(root, minitia_core::Hash32::ZERO);
 }
@@ -190,7 +197,12 @@ fn pruned_versions_cannot_be_proven_but_stay_readable() {
         let (value, proof) = store.prove(v, b"k").unwrap();
         let value = value.unwrap();
         assert_eq!(value, format!("v{v}").into_bytes());
-        assert!(verifies_member(&proof, &store.root_at(v).unwrap(), b"k", &value));
+        assert!(verifies_member(
+            &proof,
+            &store.root_at(v).unwrap(),
+            b"k",
+            &value
+        ));
     }
     assert_eq!(
         store.prove(2, b"k").unwrap_err(),

@@ -28,29 +28,43 @@ fn commits_must_be_consecutive() {
 fn invalid_writes_are_rejected_without_side_effects() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(&dir);
-    let root = store.commit_writes(1, &writes(&[(b"a", Some(b"1"))])).unwrap();
+    let root = store
+        .commit_writes(1, &writes(&[(b"a", Some(b"1"))]))
+        .unwrap();
     let bad_value = writes(&[(b"b", Some(b"2")), (b"c", Some(b""))]);
     assert!(matches!(
         store.commit_writes(2, &bad_value),
         Err(StoreError::EmptyValue(k)) if k == "63"
     ));
     let bad_key = writes(&[(b"", Some(b"2"))]);
-    assert!(matches!(store.commit_writes(2, &bad_key), Err(StoreError::EmptyKey)));
+    assert!(matches!(
+        store.commit_writes(2, &bad_key),
+        Err(StoreError::EmptyKey)
+    ));
     assert_eq!(store.latest_version(), 1);
     assert_eq!(store.root(), root);
     assert_eq!(store.view_at(1).unwrap().get(b"b").unwrap(), None);
     // The next valid commit still takes version 2.
-    store.commit_writes(2, &writes(&[(b"b", Some(b"2"))])).unwrap();
+    store
+        .commit_writes(2, &writes(&[(b"b", Some(b"2"))]))
+        .unwrap();
 }
 
 #[test]
 fn reads_at_every_version_including_deletes() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(&dir);
-    store.commit_writes(1, &writes(&[(b"a", Some(b"1")), (b"b", Some(b"1"))])).unwrap();
-    store.commit_writes(2, &writes(&[(b"a", Some(b"2")), (b"b", None)])).unwrap();
-    store.commit_writes(3, &writes(&[(b"b", Some(b"3"))])).unwrap();
-    let expect: [(u64, Option<&[u8]>, Option<&[u8]>); 4] = [
+    store
+        .commit_writes(1, &writes(&[(b"a", Some(b"1")), (b"b", Some(b"1"))]))
+        .unwrap();
+    store
+        .commit_writes(2, &writes(&[(b"a", Some(b"2")), (b"b", None)]))
+        .unwrap();
+    store
+        .commit_writes(3, &writes(&[(b"b", Some(b"3"))]))
+        .unwrap();
+    type Row<'a> = (u64, Option<&'a [u8]>, Option<&'a [u8]>);
+    let expect: [Row<'_>; 4] = [
         (0, None, None),
         (1, Some(b"1"), Some(b"1")),
         (2, Some(b"2"), None),
@@ -70,9 +84,15 @@ fn keys_that_extend_other_keys_do_not_shadow_them() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(&dir);
     let long = b"a\0\0\0\0\0\0\0\x02zz".to_vec();
-    store.commit_writes(1, &writes(&[(b"a", Some(b"short"))])).unwrap();
-    store.commit_writes(2, &writes(&[(&long, Some(b"long"))])).unwrap();
-    store.commit_writes(3, &writes(&[(b"a\0", Some(b"mid"))])).unwrap();
+    store
+        .commit_writes(1, &writes(&[(b"a", Some(b"short"))]))
+        .unwrap();
+    store
+        .commit_writes(2, &writes(&[(&long, Some(b"long"))]))
+        .unwrap();
+    store
+        .commit_writes(3, &writes(&[(b"a\0", Some(b"mid"))]))
+        .unwrap();
     let view = store.view_at(3).unwrap();
     assert_eq!(view.get(b"a").unwrap(), Some(b"short".to_vec()));
     assert_eq!(view.get(&long).unwrap(), Some(b"long".to_vec()));
@@ -110,7 +130,9 @@ fn iter_prefix_is_ordered_versioned_and_limited() {
             .collect()
     };
     let own = |x: &[(&str, &str)]| -> Vec<(String, String)> {
-        x.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        x.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     };
     assert_eq!(
         pairs(1, 10),
@@ -131,23 +153,36 @@ fn reopen_restores_latest_root_and_history() {
     let path = dir.path().join("s.redb");
     let (root, root1) = {
         let mut store = Store::open(&path, StoreConfig::default()).unwrap();
-        let r1 = store.commit_writes(1, &writes(&[(b"a", Some(b"1")), (b"b", Some(b"1"))])).unwrap();
-        let r2 = store.commit_writes(2, &writes(&[(b"a", None), (b"c", Some(b"3"))])).unwrap();
+        let r1 = store
+            .commit_writes(1, &writes(&[(b"a", Some(b"1")), (b"b", Some(b"1"))]))
+            .unwrap();
+        let r2 = store
+            .commit_writes(2, &writes(&[(b"a", None), (b"c", Some(b"3"))]))
+            .unwrap();
         (r2, r1)
     };
     let mut store = Store::open(&path, StoreConfig::default()).unwrap();
     assert_eq!(store.latest_version(), 2);
     assert_eq!(store.root(), root);
     assert_eq!(store.root_at(1).unwrap(), root1);
-    assert_eq!(store.view_at(1).unwrap().get(b"a").unwrap(), Some(b"1".to_vec()));
+    assert_eq!(
+        store.view_at(1).unwrap().get(b"a").unwrap(),
+        Some(b"1".to_vec())
+    );
     // Only the latest tree is rebuilt.
     assert!(matches!(
         store.prove_key(1, b"a"),
-        Err(StoreError::VersionUnavailable { requested: 1, oldest: 2, latest: 2 })
+        Err(StoreError::VersionUnavailable {
+            requested: 1,
+            oldest: 2,
+            latest: 2
+        })
     ));
     let p = store.prove_key(2, b"c").unwrap();
     assert!(common::verifies_member(&p.proof, &root, b"c", b"3"));
-    store.commit_writes(3, &writes(&[(b"d", Some(b"4"))])).unwrap();
+    store
+        .commit_writes(3, &writes(&[(b"d", Some(b"4"))]))
+        .unwrap();
 }
 
 #[test]
@@ -156,7 +191,9 @@ fn tampered_values_are_detected_on_open() {
     let path = dir.path().join("s.redb");
     {
         let mut store = Store::open(&path, StoreConfig::default()).unwrap();
-        store.commit_writes(1, &writes(&[(b"a", Some(b"1")), (b"b", Some(b"2"))])).unwrap();
+        store
+            .commit_writes(1, &writes(&[(b"a", Some(b"1")), (b"b", Some(b"2"))]))
+            .unwrap();
     }
     {
         // Rewrite a value behind the store's back, using the on-disk layout of db.rs.
@@ -166,7 +203,8 @@ fn tampered_values_are_detected_on_open() {
             let def: redb::TableDefinition<(&[u8], u64), &[u8]> =
                 redb::TableDefinition::new("values");
             let mut t = tx.open_table(def).unwrap();
-            t.insert((b"a".as_slice(), 1u64), [1u8, b'9'].as_slice()).unwrap();
+            t.insert((b"a".as_slice(), 1u64), [1u8, b'9'].as_slice())
+                .unwrap();
         }
         tx.commit().unwrap();
     }

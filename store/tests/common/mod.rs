@@ -33,5 +33,10 @@ pub fn verifies_member(p: &CommitmentProof, root: &Hash32, key: &[u8], value: &[
 }
 
 pub fn verifies_absent(p: &CommitmentProof, root: &Hash32, key: &[u8]) -> bool {
-    ics23::verify_non_membership::<HostFunctionsManager>(p, &ics23::smt_spec(), &root.0.to_vec(), key)
+    ics23::verify_non_membership::<HostFunctionsManager>(
+        p,
+        &ics23::smt_spec(),
+        &root.0.to_vec(),
+        key,
+    )
 }
