@@ -229,3 +229,124 @@ pub enum BinaryError {
     #[error("check failed: {0}")]
     Check(#[from] CheckError),
 }
+
+/// A failure while executing Move code. `location` is `0xADDR::module::function` and `pc`
+/// the offset of the failing instruction.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum VmError {
+    /// The program executed `abort code`.
+    #[error("aborted with code {code} in {location} at pc {pc}")]
+    Abort {
+        /// The abort code.
+        code: u64,
+        /// Function that aborted.
+        location: String,
+        /// Offset of the `Abort` instruction.
+        pc: u16,
+    },
+    /// Overflow, underflow, division by zero, invalid shift or lossy cast.
+    #[error("arithmetic error ({reason}) in {location} at pc {pc}")]
+    Arithmetic {
+        /// What failed.
+        reason: &'static str,
+        /// Function.
+        location: String,
+        /// Instruction offset.
+        pc: u16,
+    },
+    /// A vector operation failed (index out of bounds, pop from empty, ...).
+    #[error("vector operation failed ({reason}) in {location} at pc {pc}")]
+    Vector {
+        /// What failed.
+        reason: String,
+        /// Function.
+        location: String,
+        /// Instruction offset.
+        pc: u16,
+    },
+    /// The gas limit was exceeded.
+    #[error("out of gas: limit {limit}, needed {needed}")]
+    OutOfGas {
+        /// The limit.
+        limit: u64,
+        /// Gas needed to continue.
+        needed: u64,
+    },
+    /// `move_to` on an address that already holds the resource.
+    #[error("resource {resource} already exists at {address} ({location} at pc {pc})")]
+    ResourceAlreadyExists {
+        /// Resource type.
+        resource: String,
+        /// Address.
+        address: String,
+        /// Function.
+        location: String,
+        /// Instruction offset.
+        pc: u16,
+    },
+    /// `move_from` / `borrow_global` of a missing resource.
+    #[error("resource {resource} does not exist at {address} ({location} at pc {pc})")]
+    ResourceMissing {
+        /// Resource type.
+        resource: String,
+        /// Address.
+        address: String,
+        /// Function.
+        location: String,
+        /// Instruction offset.
+        pc: u16,
+    },
+    /// Unpacking or borrowing a field of the wrong enum variant.
+    #[error("enum variant mismatch ({reason}) in {location} at pc {pc}")]
+    VariantMismatch {
+        /// Details.
+        reason: String,
+        /// Function.
+        location: String,
+        /// Instruction offset.
+        pc: u16,
+    },
+    /// A module or function could not be found.
+    #[error("not found: {what}")]
+    NotFound {
+        /// What was looked up.
+        what: String,
+    },
+    /// A native function has no implementation.
+    #[error("missing native function {function}")]
+    MissingNative {
+        /// `0xADDR::module::function`.
+        function: String,
+    },
+    /// The call stack exceeded its maximum depth.
+    #[error("call stack overflow (depth {depth}) in {location}")]
+    CallStackOverflow {
+        /// Depth reached.
+        depth: usize,
+        /// Function being called.
+        location: String,
+    },
+    /// The storage backend failed or returned undecodable data.
+    #[error("storage error: {reason}")]
+    Storage {
+        /// Details.
+        reason: String,
+    },
+    /// Ill-typed or otherwise unverifiable code (this interpreter checks types dynamically
+    /// instead of trusting a bytecode verifier).
+    #[error("invariant violation in {location} at pc {pc}: {reason}")]
+    InvariantViolation {
+        /// Details.
+        reason: String,
+        /// Function.
+        location: String,
+        /// Instruction offset.
+        pc: u16,
+    },
+    /// Invalid call from the host (wrong arguments or type arguments).
+    #[error("invalid call: {reason}")]
+    InvalidCall {
+        /// Details.
+        reason: String,
+    },
+}

@@ -12,6 +12,7 @@ pub mod deserializer;
 pub mod errors;
 pub mod file_format;
 pub mod format_common;
+pub mod interpreter;
 pub mod loader;
 pub mod serializer;
 pub mod structure;
@@ -19,7 +20,7 @@ pub mod types;
 pub mod u256;
 
 pub use deserializer::{deserialize_module, deserialize_script};
-pub use errors::{BinaryError, CheckError, DeserializeError, DeserializeErrorKind};
+pub use errors::{BinaryError, CheckError, DeserializeError, DeserializeErrorKind, VmError};
 pub use file_format::{CompiledModule, CompiledScript};
 pub use serializer::{serialize_module, serialize_script};
 
