@@ -1,0 +1,272 @@
+//! JSON encodings of RPC results exactly as CometBFT v0.38 emits them.
+//!
+//! CometBFT serializes its Go result types (`rpc/core/types/responses.go`) with its own
+//! `libs/json`: 64-bit integers as decimal strings, `[]byte` as base64, `HexBytes` as
+//! upper-case hex, and (since 0.37) event attributes as plain strings. tendermint-rs' serde
+//! impls of its endpoint types follow that for blocks, headers, commits and node info but not
+//! everywhere (e.g. `/block_results` carries 0.34's `begin_block_events`, `/validators` lacks
+//! `count`, ABCI `data` bytes), so the results that differ are built by hand here; the rest
+//! go through serde.
+
+use base64::{engine::general_purpose::STANDARD as B64, Engine as _};
+use serde_json::{json, Map, Value};
+use tendermint::{abci, block, validator, Hash};
+use tendermint_rpc::endpoint::{
+    abci_info, abci_query, block as block_ep, block_results, blockchain, commit, status,
+    tx as tx_ep, validators,
+};
+
+use super::backend::CheckTxOutcome;
+
+/// Serializes with serde, mapping a (never expected) failure to a JSON-RPC internal error
+/// message.
+pub(crate) fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, String> {
+    serde_json::to_value(v).map_err(|e| format!("failed to encode result: {e}"))
+}
+
+/// Go's `[]byte` in JSON: base64, `null` when empty (a nil slice).
+fn bytes_b64(b: &[u8]) -> Value {
+    if b.is_empty() {
+        Value::Null
+    } else {
+        Value::String(B64.encode(b))
+    }
+}
+
+/// Upper-case hex of a hash (`HexBytes`); empty string for an empty hash.
+pub(crate) fn hash_hex(h: &Hash) -> String {
+    hex::encode_upper(h.as_bytes())
+}
+
+/// An ABCI event with 0.38 string attributes: `{"type","attributes":[{"key","value","index"}]}`.
+pub(crate) fn event(e: &abci::Event) -> Value {
+    let attrs: Vec<Value> = e
+        .attributes
+        .iter()
+        .map(|a| {
+            let key = String::from_utf8_lossy(a.key_bytes()).into_owned();
+            let value = String::from_utf8_lossy(a.value_bytes()).into_owned();
+            json!({"key": key, "value": value, "index": a.index()})
+        })
+        .collect();
+    json!({"type": e.kind, "attributes": attrs})
+}
+
+pub(crate) fn events(es: &[abci::Event]) -> Value {
+    Value::Array(es.iter().map(event).collect())
+}
+
+/// `abci.ExecTxResult`.
+pub(crate) fn exec_tx_result(r: &abci::types::ExecTxResult) -> Value {
+    json!({
+        "code": r.code.value(),
+        "data": bytes_b64(&r.data),
+        "log": r.log,
+        "info": r.info,
+        "gas_wanted": r.gas_wanted.to_string(),
+        "gas_used": r.gas_used.to_string(),
+        "events": events(&r.events),
+        "codespace": r.codespace,
+    })
+}
+
+/// `ResultTx` (`/tx`, and each entry of `/tx_search`).
+pub(crate) fn tx(r: &tx_ep::Response) -> Result<Value, String> {
+    let mut m = Map::new();
+    m.insert("hash".into(), Value::String(hash_hex(&r.hash)));
+    m.insert("height".into(), Value::String(r.height.value().to_string()));
+    m.insert("index".into(), json!(r.index));
+    m.insert("tx_result".into(), exec_tx_result(&r.tx_result));
+    m.insert("tx".into(), Value::String(B64.encode(&r.tx)));
+    if let Some(p) = &r.proof {
+        m.insert("proof".into(), to_value(p)?);
+    }
+    Ok(Value::Object(m))
+}
+
+/// `ResultTxSearch`.
+pub(crate) fn tx_search(txs: &[tx_ep::Response], total: u32) -> Result<Value, String> {
+    let txs = txs.iter().map(tx).collect::<Result<Vec<_>, _>>()?;
+    Ok(json!({"txs": txs, "total_count": total.to_string()}))
+}
+
+fn validator_updates(us: &[validator::Update]) -> Result<Value, String> {
+    if us.is_empty() {
+        return Ok(Value::Null);
+    }
+    to_value(&us)
+}
+
+/// `ResultBlockResults` (0.38: `finalize_block_events` and a base64 `app_hash`, no
+/// begin/end-block events).
+pub(crate) fn block_results(r: &block_results::Response) -> Result<Value, String> {
+    let txs = r
+        .txs_results
+        .as_ref()
+        .map(|v| Value::Array(v.iter().map(exec_tx_result).collect()))
+        .unwrap_or(Value::Null);
+    let cp = match &r.consensus_param_updates {
+        Some(p) => to_value(p)?,
+        None => Value::Null,
+    };
+    Ok(json!({
+        "height": r.height.value().to_string(),
+        "txs_results": txs,
+        "finalize_block_events": events(&r.finalize_block_events),
+        "validator_updates": validator_updates(&r.validator_updates)?,
+        "consensus_param_updates": cp,
+        "app_hash": B64.encode(r.app_hash.as_bytes()),
+    }))
+}
+
+/// `abci.FinalizeBlockResponse` as carried by the `NewBlock` event.
+pub(crate) fn result_finalize_block(r: &block_results::Response) -> Result<Value, String> {
+    let txs: Vec<Value> = r
+        .txs_results
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .map(exec_tx_result)
+        .collect();
+    let cp = match &r.consensus_param_updates {
+        Some(p) => to_value(p)?,
+        None => Value::Null,
+    };
+    Ok(json!({
+        "events": events(&r.finalize_block_events),
+        "tx_results": txs,
+        "validator_updates": validator_updates(&r.validator_updates)?,
+        "consensus_param_updates": cp,
+        "app_hash": B64.encode(r.app_hash.as_bytes()),
+    }))
+}
+
+/// `ResultBroadcastTx` (`broadcast_tx_sync` / `broadcast_tx_async`; `data` is `HexBytes`).
+pub(crate) fn broadcast_tx(o: &CheckTxOutcome) -> Value {
+    json!({
+        "code": o.code,
+        "data": "",
+        "log": o.log,
+        "codespace": o.codespace,
+        "hash": hash_hex(&o.hash),
+    })
+}
+
+/// `abci.CheckTxResponse` as embedded in `ResultBroadcastTxCommit`.
+pub(crate) fn check_tx(o: &CheckTxOutcome) -> Value {
+    json!({
+        "code": o.code,
+        "data": Value::Null,
+        "log": o.log,
+        "info": "",
+        "gas_wanted": "0",
+        "gas_used": "0",
+        "events": [],
+        "codespace": o.codespace,
+    })
+}
+
+/// `ResultBroadcastTxCommit`. `result` is `None` when CheckTx rejected the tx (CometBFT then
+/// returns a zero `tx_result` and height 0).
+pub(crate) fn broadcast_tx_commit(o: &CheckTxOutcome, result: Option<&tx_ep::Response>) -> Value {
+    let (tx_result, height) = match result {
+        Some(r) => (exec_tx_result(&r.tx_result), r.height.value()),
+        None => (exec_tx_result(&abci::types::ExecTxResult::default()), 0),
+    };
+    json!({
+        "check_tx": check_tx(o),
+        "tx_result": tx_result,
+        "hash": hash_hex(&o.hash),
+        "height": height.to_string(),
+    })
+}
+
+/// `ResultABCIInfo`.
+pub(crate) fn abci_info(r: &abci_info::Response) -> Value {
+    let i = &r.response;
+    json!({"response": {
+        "data": i.data,
+        "version": i.version,
+        "app_version": i.app_version.to_string(),
+        "last_block_height": i.last_block_height.value().to_string(),
+        "last_block_app_hash": B64.encode(i.last_block_app_hash.as_bytes()),
+    }})
+}
+
+/// `ResultABCIQuery`.
+pub(crate) fn abci_query(q: &abci_query::AbciQuery) -> Result<Value, String> {
+    let proof = match &q.proof {
+        Some(p) => to_value(p)?,
+        None => Value::Null,
+    };
+    Ok(json!({"response": {
+        "code": q.code.value(),
+        "log": q.log,
+        "info": q.info,
+        "index": q.index.to_string(),
+        "key": bytes_b64(&q.key),
+        "value": bytes_b64(&q.value),
+        "proofOps": proof,
+        "height": q.height.value().to_string(),
+        "codespace": q.codespace,
+    }}))
+}
+
+/// A validator as `/validators` lists it.
+fn validator_info(v: &validator::Info) -> Result<Value, String> {
+    Ok(json!({
+        "address": v.address.to_string(),
+        "pub_key": to_value(&v.pub_key)?,
+        "voting_power": v.power.value().to_string(),
+        "proposer_priority": v.proposer_priority.value().to_string(),
+    }))
+}
+
+/// `ResultValidators` (with `count`, which tendermint-rs' type lacks).
+pub(crate) fn validators(r: &validators::Response) -> Result<Value, String> {
+    let vals = r
+        .validators
+        .iter()
+        .map(validator_info)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(json!({
+        "block_height": r.block_height.value().to_string(),
+        "validators": vals,
+        "count": r.validators.len().to_string(),
+        "total": r.total.to_string(),
+    }))
+}
+
+/// `ResultStatus` (`validator_info` has no `proposer_priority` in CometBFT).
+pub(crate) fn status(r: &status::Response) -> Result<Value, String> {
+    let mut v = to_value(r)?;
+    if let Some(vi) = v.get_mut("validator_info").and_then(Value::as_object_mut) {
+        vi.remove("proposer_priority");
+    }
+    Ok(v)
+}
+
+/// `block_id` as CometBFT prints it (`{"hash","parts":{"total","hash"}}`).
+pub(crate) fn block_id(id: &block::Id) -> Result<Value, String> {
+    to_value(id)
+}
+
+/// `ResultBlock`.
+pub(crate) fn block(r: &block_ep::Response) -> Result<Value, String> {
+    Ok(json!({"block_id": block_id(&r.block_id)?, "block": to_value(&r.block)?}))
+}
+
+/// `ResultBlock` for an unknown hash: CometBFT answers an empty block id and `block: null`.
+pub(crate) fn block_not_found() -> Value {
+    json!({"block_id": {"hash": "", "parts": {"total": 0, "hash": ""}}, "block": null})
+}
+
+/// `ResultCommit`.
+pub(crate) fn commit(r: &commit::Response) -> Result<Value, String> {
+    to_value(r)
+}
+
+/// `ResultBlockchainInfo`.
+pub(crate) fn blockchain(r: &blockchain::Response) -> Result<Value, String> {
+    to_value(r)
+}
