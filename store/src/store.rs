@@ -11,7 +11,7 @@ use minitia_core::state::{
 };
 use minitia_core::Hash32;
 
-use crate::db::{Db, ValuesReader};
+use crate::db::{Db, Snapshot};
 use crate::error::StoreError;
 use crate::proof;
 use crate::tree::{leaf_hash, sha256, Digest32, Leaf, Op, Tree};
@@ -25,6 +25,11 @@ pub struct StoreConfig {
     pub retained_versions: usize,
     /// redb page cache, in bytes.
     pub cache_bytes: usize,
+    /// Every this many versions the commit also moves the append-only write log into the
+    /// key-ordered history table (see `db.rs`). Larger = cheaper commits on average but a
+    /// larger one every `index_interval` versions. Best kept below `retained_versions`, so
+    /// that reads at versions without a tree never have to probe the log.
+    pub index_interval: u64,
 }
 
 impl Default for StoreConfig {
@@ -32,6 +37,7 @@ impl Default for StoreConfig {
         Self {
             retained_versions: 100,
             cache_bytes: 1 << 30,
+            index_interval: 32,
         }
     }
 }
@@ -42,6 +48,9 @@ pub struct Store {
     /// Trees of the retained versions, oldest first; the back is the latest version.
     trees: VecDeque<(u64, Tree)>,
     retained: usize,
+    index_interval: u64,
+    /// Mirror of the `indexed_through` the database holds.
+    indexed_through: u64,
     last_commit: CommitStats,
 }
 
@@ -85,31 +94,40 @@ impl Store {
     pub fn open(path: impl AsRef<Path>, config: StoreConfig) -> Result<Self, StoreError> {
         let started = Instant::now();
         let db = Db::open(path.as_ref(), config.cache_bytes)?;
-        let (version, tree) = match db.latest()? {
-            None => (0, Tree::default()),
-            Some((version, stored_root)) => {
-                let tree = rebuild(&db, version)?;
-                if tree.root_hash() != stored_root {
-                    return Err(StoreError::Corrupt(format!(
-                        "the tree rebuilt from the values of version {version} has root {}, \
-                         but {} was committed; the values table is damaged — restore the data \
-                         dir from a snapshot or resync",
-                        Hash32(tree.root_hash()),
-                        Hash32(stored_root),
-                    )));
-                }
-                (version, tree)
+        let retained = config.retained_versions.max(1);
+        let snapshot = db.snapshot()?;
+        let indexed_through = snapshot.indexed_through();
+        let latest = db.latest()?.map_or(0, |(v, _)| v);
+        // The indexed history gives the tree of `indexed_through`; replaying the log gives
+        // every later version, each checked against its committed root.
+        let mut tree = rebuild(&snapshot, indexed_through)?;
+        check_root(&db, indexed_through, &tree)?;
+        let mut trees = VecDeque::from([(indexed_through, tree.clone())]);
+        for version in indexed_through + 1..=latest {
+            let writes = snapshot.log_of(version)?;
+            let ops = ops_of(
+                writes.iter().map(|(k, v)| (k.as_slice(), v.as_deref())),
+                version,
+            )?;
+            tree = tree.apply(&ops);
+            check_root(&db, version, &tree)?;
+            trees.push_back((version, tree.clone()));
+            if trees.len() > retained {
+                trees.pop_front();
             }
-        };
+        }
         tracing::info!(
-            version,
+            version = latest,
+            replayed = latest - indexed_through,
             elapsed_ms = started.elapsed().as_millis() as u64,
             "state store opened, tree rebuilt"
         );
         Ok(Self {
             db,
-            trees: VecDeque::from([(version, tree)]),
-            retained: config.retained_versions.max(1),
+            trees,
+            retained,
+            index_interval: config.index_interval.max(1),
+            indexed_through,
             last_commit: CommitStats::default(),
         })
     }
@@ -145,7 +163,10 @@ impl Store {
             });
         }
         let started = Instant::now();
-        let ops = ops_of(writes)?;
+        let ops = ops_of(
+            writes.iter().map(|(k, v)| (k.as_slice(), v.as_deref())),
+            version,
+        )?;
         let current = self
             .trees
             .back()
@@ -154,11 +175,16 @@ impl Store {
         let next = current.apply(&ops);
         let root = next.root_hash();
         let tree_done = Instant::now();
+        let index = version - self.indexed_through >= self.index_interval;
         self.db.write_version(
             version,
             writes.iter().map(|(k, v)| (k.as_slice(), v.as_deref())),
             &root,
+            index,
         )?;
+        if index {
+            self.indexed_through = version;
+        }
         self.last_commit = CommitStats {
             writes: writes.len(),
             tree: tree_done - started,
@@ -174,8 +200,8 @@ impl Store {
     /// The proof of `key` at `version`; see [`StateProver::prove`].
     pub fn prove_key(&self, version: u64, key: &[u8]) -> Result<KeyProof, StoreError> {
         let tree = self.tree_at(version)?;
-        let values = self.db.values()?;
-        prove_one(tree, &values, version, key)
+        let snapshot = self.db.snapshot()?;
+        prove_one(tree, &snapshot, key)
     }
 
     /// Proofs of every key of `keys` at `version`, in the given order, against one snapshot.
@@ -186,9 +212,9 @@ impl Store {
         keys: impl IntoIterator<Item = &'k [u8]>,
     ) -> Result<Vec<KeyProof>, StoreError> {
         let tree = self.tree_at(version)?;
-        let values = self.db.values()?;
+        let snapshot = self.db.snapshot()?;
         keys.into_iter()
-            .map(|k| prove_one(tree, &values, version, k))
+            .map(|k| prove_one(tree, &snapshot, k))
             .collect()
     }
 
@@ -196,7 +222,8 @@ impl Store {
     pub fn view(&self, version: u64) -> Result<StoreView, StoreError> {
         self.check_committed(version)?;
         Ok(StoreView {
-            values: self.db.values()?,
+            snapshot: self.db.snapshot()?,
+            tree: self.tree_at(version).ok().cloned(),
             version,
         })
     }
@@ -251,17 +278,20 @@ impl Store {
 /// A write with its key hash, before sorting.
 type Keyed<'a> = (Digest32, &'a [u8], Option<Arc<Leaf>>);
 
-/// Validates a write set and turns it into tree ops sorted by key hash.
-fn ops_of(writes: &WriteSet) -> Result<Vec<Op>, StoreError> {
-    let mut keyed: Vec<Keyed<'_>> = Vec::with_capacity(writes.len());
-    for (key, value) in writes.iter() {
+/// Validates the writes of `version` and turns them into tree ops sorted by key hash.
+fn ops_of<'a>(
+    writes: impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)>,
+    version: u64,
+) -> Result<Vec<Op>, StoreError> {
+    let mut keyed: Vec<Keyed<'a>> = Vec::with_capacity(writes.size_hint().0);
+    for (key, value) in writes {
         if key.is_empty() {
             return Err(StoreError::EmptyKey);
         }
         let key_hash = sha256(key);
         let leaf = match value {
-            Some(v) if v.is_empty() => return Err(StoreError::EmptyValue(hex(key))),
-            Some(v) => Some(Arc::new(Leaf::new(key, key_hash, &sha256(v)))),
+            Some([]) => return Err(StoreError::EmptyValue(hex(key))),
+            Some(v) => Some(Arc::new(Leaf::new(key, key_hash, &sha256(v), version))),
             None => None,
         };
         keyed.push((key_hash, key, leaf));
@@ -276,12 +306,18 @@ fn ops_of(writes: &WriteSet) -> Result<Vec<Op>, StoreError> {
         .collect())
 }
 
-/// Rebuilds the tree of `version` from the values live at it.
-fn rebuild(db: &Db, version: u64) -> Result<Tree, StoreError> {
+/// Rebuilds the tree of `version` (at most the snapshot's `indexed_through`) from the
+/// indexed history.
+fn rebuild(snapshot: &Snapshot, version: u64) -> Result<Tree, StoreError> {
     let mut leaves = Vec::new();
-    db.values()?.scan_prefix(&[], version, |key, value| {
+    snapshot.scan_prefix(&[], version, |key, written_at, value| {
         let key_hash = sha256(key);
-        leaves.push(Arc::new(Leaf::new(key, key_hash, &sha256(value))));
+        leaves.push(Arc::new(Leaf::new(
+            key,
+            key_hash,
+            &sha256(value),
+            written_at,
+        )));
         true
     })?;
     leaves.sort_unstable_by_key(|l| l.key_hash);
@@ -291,16 +327,30 @@ fn rebuild(db: &Db, version: u64) -> Result<Tree, StoreError> {
     Ok(Tree::from_sorted_leaves(&leaves))
 }
 
-fn prove_one(
-    tree: &Tree,
-    values: &ValuesReader,
-    version: u64,
-    key: &[u8],
-) -> Result<KeyProof, StoreError> {
+/// Fails with `Corrupt` unless `tree` has the root committed for `version`.
+fn check_root(db: &Db, version: u64, tree: &Tree) -> Result<(), StoreError> {
+    let stored = match version {
+        0 => [0u8; 32],
+        v => db.root_at(v)?.ok_or_else(|| {
+            StoreError::Corrupt(format!("version {v} has values but no stored root"))
+        })?,
+    };
+    if tree.root_hash() != stored {
+        return Err(StoreError::Corrupt(format!(
+            "the tree rebuilt from the values of version {version} has root {}, but {} was \
+             committed; the values are damaged — restore the data dir from a snapshot or resync",
+            Hash32(tree.root_hash()),
+            Hash32(stored),
+        )));
+    }
+    Ok(())
+}
+
+fn prove_one(tree: &Tree, snapshot: &Snapshot, key: &[u8]) -> Result<KeyProof, StoreError> {
     let key_hash = sha256(key);
     let walk = tree.walk(&key_hash);
     if let Some(leaf) = walk.leaf.filter(|l| l.key_hash == key_hash) {
-        let value = leaf_value(values, leaf, version)?;
+        let value = leaf_value(snapshot, leaf)?;
         let p = proof::existence(key.to_vec(), value.clone(), &walk);
         return Ok(KeyProof {
             key: key.to_vec(),
@@ -310,11 +360,11 @@ fn prove_one(
     }
     let left = tree
         .predecessor(&key_hash)
-        .map(|l| neighbour_proof(tree, values, l, version))
+        .map(|l| neighbour_proof(tree, snapshot, l))
         .transpose()?;
     let right = tree
         .successor(&key_hash)
-        .map(|l| neighbour_proof(tree, values, l, version))
+        .map(|l| neighbour_proof(tree, snapshot, l))
         .transpose()?;
     Ok(KeyProof {
         key: key.to_vec(),
@@ -325,11 +375,10 @@ fn prove_one(
 
 fn neighbour_proof(
     tree: &Tree,
-    values: &ValuesReader,
+    snapshot: &Snapshot,
     leaf: &Leaf,
-    version: u64,
 ) -> Result<ExistenceProof, StoreError> {
-    let value = leaf_value(values, leaf, version)?;
+    let value = leaf_value(snapshot, leaf)?;
     Ok(proof::existence(
         leaf.key.to_vec(),
         value,
@@ -337,19 +386,24 @@ fn neighbour_proof(
     ))
 }
 
-/// The stored value of a leaf at `version`, checked against the leaf's hash so that a
-/// damaged values table can never yield a proof that fails to verify.
-fn leaf_value(values: &ValuesReader, leaf: &Leaf, version: u64) -> Result<Vec<u8>, StoreError> {
-    let value = values.get(&leaf.key, version)?.ok_or_else(|| {
-        StoreError::Corrupt(format!(
-            "key 0x{} is in the tree of version {version} but has no value",
-            hex(&leaf.key)
-        ))
-    })?;
+/// The stored value of a leaf, checked against the leaf's hash so that a damaged values
+/// table can never yield a proof that fails to verify.
+fn leaf_value(snapshot: &Snapshot, leaf: &Leaf) -> Result<Vec<u8>, StoreError> {
+    let value = match snapshot.row_at(&leaf.key, leaf.version)? {
+        Some(Some(value)) => value,
+        _ => {
+            return Err(StoreError::Corrupt(format!(
+                "key 0x{} is in the tree (written at version {}) but has no such value row",
+                hex(&leaf.key),
+                leaf.version
+            )))
+        }
+    };
     if leaf_hash(&leaf.key_hash, &sha256(&value)) != leaf.hash {
         return Err(StoreError::Corrupt(format!(
-            "stored value of key 0x{} at version {version} does not match the tree",
-            hex(&leaf.key)
+            "stored value of key 0x{} at version {} does not match the tree",
+            hex(&leaf.key),
+            leaf.version
         )));
     }
     Ok(value)
@@ -359,10 +413,12 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A read-only view of the store at one version; holds a redb read snapshot.
+/// A read-only view of the store at one version; holds a redb read snapshot and, for a
+/// retained version, its tree (so a read is one tree walk plus one point lookup).
 #[derive(Debug)]
 pub struct StoreView {
-    values: ValuesReader,
+    snapshot: Snapshot,
+    tree: Option<Tree>,
     version: u64,
 }
 
@@ -375,7 +431,14 @@ impl StoreView {
 
 impl StateView for StoreView {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
-        Ok(self.values.get(key, self.version)?)
+        let Some(tree) = &self.tree else {
+            return Ok(self.snapshot.get(key, self.version)?);
+        };
+        let key_hash = sha256(key);
+        match tree.walk(&key_hash).leaf {
+            Some(leaf) if leaf.key_hash == key_hash => Ok(Some(leaf_value(&self.snapshot, leaf)?)),
+            _ => Ok(None),
+        }
     }
 }
 
@@ -389,7 +452,7 @@ impl StateIter for StoreView {
         if limit == 0 {
             return Ok(out);
         }
-        self.values.scan_prefix(prefix, self.version, |k, v| {
+        self.snapshot.scan_prefix(prefix, self.version, |k, _, v| {
             out.push((k.to_vec(), v.to_vec()));
             out.len() < limit
         })?;

@@ -60,22 +60,25 @@ pub(crate) fn bit(key_hash: &Digest32, depth: usize) -> bool {
     (key_hash[depth / 8] >> (7 - depth % 8)) & 1 == 1
 }
 
-/// A leaf: the key is kept (not its value) because non-existence proofs must name their
-/// neighbours' keys, and the tree is the only index from key hash back to key.
+/// A leaf. The key is kept (not its value) because non-existence proofs must name their
+/// neighbours' keys and the tree is the only index from key hash back to key; `version` (the
+/// version that wrote the value) turns a read at any retained version into one point lookup.
 #[derive(Debug)]
 pub(crate) struct Leaf {
     pub(crate) key: Box<[u8]>,
     pub(crate) key_hash: Digest32,
     pub(crate) hash: Digest32,
+    pub(crate) version: u64,
 }
 
 impl Leaf {
-    /// A leaf for `key` holding a value whose hash is `value_hash`.
-    pub(crate) fn new(key: &[u8], key_hash: Digest32, value_hash: &Digest32) -> Self {
+    /// A leaf for `key` holding a value whose hash is `value_hash`, written at `version`.
+    pub(crate) fn new(key: &[u8], key_hash: Digest32, value_hash: &Digest32, version: u64) -> Self {
         Self {
             key: key.into(),
             hash: leaf_hash(&key_hash, value_hash),
             key_hash,
+            version,
         }
     }
 }
@@ -371,7 +374,7 @@ mod tests {
     use super::*;
 
     fn leaf(key: &[u8], value: &[u8]) -> Arc<Leaf> {
-        Arc::new(Leaf::new(key, sha256(key), &sha256(value)))
+        Arc::new(Leaf::new(key, sha256(key), &sha256(value), 1))
     }
 
     fn set(key: &[u8], value: &[u8]) -> Op {

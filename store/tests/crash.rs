@@ -15,6 +15,15 @@ use minitia_store::{Store, StoreConfig};
 
 const CHILD_ENV: &str = "STORE_CRASH_CHILD";
 
+/// A short index interval so that kills also land in commits that move the log into the
+/// indexed history.
+fn config() -> StoreConfig {
+    StoreConfig {
+        index_interval: 4,
+        ..StoreConfig::default()
+    }
+}
+
 /// Deterministic writes of `version`: 200 keys set, a few deleted, so the parent can
 /// recompute what each version must contain.
 fn block(version: u64) -> WriteSet {
@@ -33,7 +42,7 @@ fn block(version: u64) -> WriteSet {
 }
 
 fn writer(path: &str) -> ! {
-    let mut store = Store::open(path, StoreConfig::default()).expect("child opens store");
+    let mut store = Store::open(path, config()).expect("child opens store");
     let mut v = store.latest_version();
     loop {
         v += 1;
@@ -88,7 +97,7 @@ fn sigkill_mid_commit_loop_loses_nothing_committed() {
         }
         child.wait().unwrap();
 
-        let store = Store::open(&path, StoreConfig::default()).expect("reopen after SIGKILL");
+        let store = Store::open(&path, config()).expect("reopen after SIGKILL");
         let latest = store.latest_version();
         let last_reported = *reported.keys().last().unwrap();
         // The version in flight when killed may or may not have landed; nothing reported

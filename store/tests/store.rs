@@ -169,7 +169,16 @@ fn reopen_restores_latest_root_and_history() {
         store.view_at(1).unwrap().get(b"a").unwrap(),
         Some(b"1".to_vec())
     );
-    // Only the latest tree is rebuilt.
+    // Versions not yet moved into the indexed history are replayed, so they stay provable.
+    let p1 = store.prove_key(1, b"a").unwrap();
+    assert!(common::verifies_member(&p1.proof, &root1, b"a", b"1"));
+    // With one retained tree only the latest version is provable after reopen.
+    drop(store);
+    let one = StoreConfig {
+        retained_versions: 1,
+        ..StoreConfig::default()
+    };
+    let mut store = Store::open(&path, one).unwrap();
     assert!(matches!(
         store.prove_key(1, b"a"),
         Err(StoreError::VersionUnavailable {
@@ -178,6 +187,10 @@ fn reopen_restores_latest_root_and_history() {
             latest: 2
         })
     ));
+    assert_eq!(
+        store.view_at(1).unwrap().get(b"a").unwrap(),
+        Some(b"1".to_vec())
+    );
     let p = store.prove_key(2, b"c").unwrap();
     assert!(common::verifies_member(&p.proof, &root, b"c", b"3"));
     store
@@ -185,31 +198,115 @@ fn reopen_restores_latest_root_and_history() {
         .unwrap();
 }
 
-#[test]
-fn tampered_values_are_detected_on_open() {
+/// Rewrites the value of `a` written at version 1 behind the store's back, in whichever
+/// table (see db.rs) holds it, and expects the next open to refuse the data.
+fn tamper_and_reopen(index_interval: u64, table: &str) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.redb");
+    let config = StoreConfig {
+        index_interval,
+        ..StoreConfig::default()
+    };
     {
-        let mut store = Store::open(&path, StoreConfig::default()).unwrap();
+        let mut store = Store::open(&path, config.clone()).unwrap();
         store
             .commit_writes(1, &writes(&[(b"a", Some(b"1")), (b"b", Some(b"2"))]))
             .unwrap();
+        store
+            .commit_writes(2, &writes(&[(b"c", Some(b"3"))]))
+            .unwrap();
     }
     {
-        // Rewrite a value behind the store's back, using the on-disk layout of db.rs.
         let db = redb::Database::open(&path).unwrap();
         let tx = db.begin_write().unwrap();
-        {
+        let row = [1u8, b'9'];
+        if table == "values" {
             let def: redb::TableDefinition<(&[u8], u64), &[u8]> =
                 redb::TableDefinition::new("values");
             let mut t = tx.open_table(def).unwrap();
-            t.insert((b"a".as_slice(), 1u64), [1u8, b'9'].as_slice())
-                .unwrap();
+            assert!(t
+                .insert((b"a".as_slice(), 1u64), row.as_slice())
+                .unwrap()
+                .is_some());
+        } else {
+            let def: redb::TableDefinition<(u64, &[u8]), &[u8]> = redb::TableDefinition::new("log");
+            let mut t = tx.open_table(def).unwrap();
+            assert!(t
+                .insert((1u64, b"a".as_slice()), row.as_slice())
+                .unwrap()
+                .is_some());
         }
         tx.commit().unwrap();
     }
-    let err = Store::open(&path, StoreConfig::default()).unwrap_err();
+    let err = Store::open(&path, config).unwrap_err();
     assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
     assert!(err.to_string().contains("restore the data dir"), "{err}");
     assert!(matches!(StateError::from(err), StateError::Corrupt(_)));
+}
+
+#[test]
+fn tampered_log_is_detected_on_open() {
+    tamper_and_reopen(32, "log");
+}
+
+#[test]
+fn tampered_history_is_detected_on_open() {
+    tamper_and_reopen(1, "values");
+}
+
+#[test]
+fn reads_and_iteration_span_the_log_and_the_indexed_history() {
+    // index_interval 3: versions 1..=3 and 4..=6 get indexed, 7..=8 stay in the log.
+    for retained in [1usize, 100] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = StoreConfig {
+            index_interval: 3,
+            retained_versions: retained,
+            ..StoreConfig::default()
+        };
+        let mut store = Store::open(dir.path().join("s.redb"), config.clone()).unwrap();
+        let mut model = std::collections::BTreeMap::new();
+        let mut snapshots = vec![model.clone()];
+        for v in 1..=8u64 {
+            let mut ws = minitia_core::state::WriteSet::new();
+            for i in 0..6u64 {
+                let k = format!("p/{}", (v * 5 + i * 3) % 11).into_bytes();
+                if (v + i) % 4 == 0 {
+                    ws.delete(k.clone());
+                    model.remove(&k);
+                } else {
+                    let val = format!("{v}.{i}").into_bytes();
+                    ws.put(k.clone(), val.clone());
+                    model.insert(k, val);
+                }
+            }
+            store.commit_writes(v, &ws).unwrap();
+            snapshots.push(model.clone());
+        }
+        for reopen in [false, true] {
+            if reopen {
+                let path = dir.path().join("s.redb");
+                drop(store);
+                store = Store::open(&path, config.clone()).unwrap();
+            }
+            for (v, snap) in snapshots.iter().enumerate() {
+                let view = store.view_at(v as u64).unwrap();
+                for i in 0..11 {
+                    let k = format!("p/{i}").into_bytes();
+                    assert_eq!(view.get(&k).unwrap(), snap.get(&k).cloned(), "p/{i}@{v}");
+                }
+                let listed = view.iter_prefix(b"p/", usize::MAX).unwrap();
+                let expect: Vec<_> = snap.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                assert_eq!(
+                    listed, expect,
+                    "iter@{v} retained={retained} reopen={reopen}"
+                );
+                let first_two = view.iter_prefix(b"p/", 2).unwrap();
+                assert_eq!(
+                    first_two,
+                    expect.iter().take(2).cloned().collect::<Vec<_>>()
+                );
+            }
+        }
+    }
 }
