@@ -228,6 +228,9 @@ pub enum BinaryError {
     /// The binary was read but is ill-formed.
     #[error("check failed: {0}")]
     Check(#[from] CheckError),
+    /// The module is well-formed but its code or signatures are rejected by the verifier.
+    #[error("verification failed: {0}")]
+    Verify(#[from] crate::verifier::VerifyError),
 }
 
 /// A failure while executing Move code. `location` is `0xADDR::module::function` and `pc`

@@ -18,6 +18,7 @@ pub mod serializer;
 pub mod structure;
 pub mod types;
 pub mod u256;
+pub mod verifier;
 
 pub use deserializer::{deserialize_module, deserialize_script};
 pub use errors::{BinaryError, CheckError, DeserializeError, DeserializeErrorKind, VmError};
@@ -37,4 +38,11 @@ pub fn load_script(binary: &[u8]) -> Result<CompiledScript, BinaryError> {
     let script = deserialize_script(binary)?;
     bounds::check_script(&script)?;
     Ok(script)
+}
+
+/// [`load_module`] followed by the bytecode verifier.
+pub fn load_verified_module(binary: &[u8]) -> Result<CompiledModule, BinaryError> {
+    let module = load_module(binary)?;
+    verifier::verify_module(&module)?;
+    Ok(module)
 }

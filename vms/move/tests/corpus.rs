@@ -91,3 +91,20 @@ fn corpus_links_per_framework() {
     println!("{minlib}/77 minlib modules linked");
     assert_eq!(minlib, 77);
 }
+
+#[test]
+fn corpus_passes_the_verifier() {
+    let modules = common::corpus_modules();
+    let mut failures = Vec::new();
+    for (name, bytes) in &modules {
+        if let Err(e) = minitia_vm_move::load_verified_module(bytes) {
+            failures.push(format!("{name}: {e}"));
+        }
+    }
+    println!(
+        "{}/{} modules verified",
+        modules.len() - failures.len(),
+        modules.len()
+    );
+    assert!(failures.is_empty(), "failures:\n{}", failures.join("\n"));
+}

@@ -11,7 +11,9 @@ fn stdlib() -> ModuleCache {
     let modules = common::corpus_modules()
         .into_iter()
         .filter(|(n, _)| n.starts_with("stdlib/"))
-        .map(|(n, b)| minitia_vm_move::load_module(&b).unwrap_or_else(|e| panic!("{n}: {e}")))
+        .map(|(n, b)| {
+            minitia_vm_move::load_verified_module(&b).unwrap_or_else(|e| panic!("{n}: {e}"))
+        })
         .collect();
     let mut cache = ModuleCache::new();
     cache.publish_bundle(modules).unwrap();

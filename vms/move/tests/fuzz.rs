@@ -12,7 +12,7 @@ fn corpus() -> &'static Vec<(String, Vec<u8>)> {
 
 /// Runs the full loading pipeline; only panics matter, errors are expected.
 fn load_all(bytes: &[u8]) {
-    let _ = minitia_vm_move::load_module(bytes);
+    let _ = minitia_vm_move::load_verified_module(bytes);
     let _ = minitia_vm_move::load_script(bytes);
 }
 

@@ -19,7 +19,10 @@ fn cache() -> ModuleCache {
     paths.sort();
     let modules = paths
         .iter()
-        .map(|p| minitia_vm_move::load_module(&std::fs::read(p).unwrap()).unwrap())
+        .map(|p| {
+            minitia_vm_move::load_verified_module(&std::fs::read(p).unwrap())
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        })
         .collect();
     let mut cache = ModuleCache::new();
     cache.publish_bundle(modules).unwrap();
