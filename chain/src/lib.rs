@@ -1,4 +1,5 @@
 //! The Cosmos-compatible chain layer shared by the L1 and every minitia.
 
 pub mod app;
+pub mod node;
 pub mod rpc;

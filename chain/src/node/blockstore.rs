@@ -1,0 +1,298 @@
+//! The block store: blocks, commits, results, tx and event indexes, and the persisted
+//! mempool, in one redb file. Blocks and the mempool share a database so that "block N is
+//! stored" and "its txs left the mempool" happen in one atomic transaction.
+
+use std::path::Path;
+
+use minitia_core::{Event, Hash32, TxResult};
+use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+use tendermint::block::{Block, Commit};
+use tendermint_proto::v0_37::types::Commit as RawCommit;
+use tendermint_proto::Protobuf;
+
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
+const COMMITS: TableDefinition<u64, &[u8]> = TableDefinition::new("commits");
+const RESULTS: TableDefinition<u64, &[u8]> = TableDefinition::new("results");
+const BLOCK_BY_HASH: TableDefinition<&[u8], u64> = TableDefinition::new("block_by_hash");
+const TX_BY_HASH: TableDefinition<&[u8], (u64, u32)> = TableDefinition::new("tx_by_hash");
+/// `type.key` 0x00 `value` 0x00 height(8, BE) index(4, BE) → ().
+const EVENT_INDEX: TableDefinition<&[u8], ()> = TableDefinition::new("event_index");
+const MEMPOOL: TableDefinition<u64, &[u8]> = TableDefinition::new("mempool");
+
+const HEIGHT_KEY: &str = "height";
+const MEMPOOL_SEQ_KEY: &str = "mempool_seq";
+
+/// Why the block store failed. All variants are fatal for the node except `NotFound`.
+#[derive(Debug, thiserror::Error)]
+pub enum BlockStoreError {
+    /// The database failed.
+    #[error("block store: {0}")]
+    Db(String),
+    /// Stored bytes do not decode.
+    #[error("block store is corrupt: {0}; restore the data dir or resync from DA")]
+    Corrupt(String),
+}
+
+fn db<E: std::fmt::Display>(e: E) -> BlockStoreError {
+    BlockStoreError::Db(e.to_string())
+}
+
+/// Results of one block, as stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockResults {
+    /// One per tx.
+    pub tx_results: Vec<TxResult>,
+    /// Block-level events.
+    pub block_events: Vec<Event>,
+}
+
+/// Everything persisted for one new block.
+pub struct NewBlock<'a> {
+    /// The block.
+    pub block: &'a Block,
+    /// The commit that signs it.
+    pub commit: &'a Commit,
+    /// Its results.
+    pub results: &'a BlockResults,
+    /// Its tx hashes, in order (sha256 of each tx).
+    pub tx_hashes: &'a [Hash32],
+    /// Mempool entries to delete (the block's txs and anything it made stale).
+    pub mempool_remove: &'a [u64],
+}
+
+/// The block store.
+pub struct BlockStore {
+    db: Database,
+}
+
+impl std::fmt::Debug for BlockStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BlockStore")
+    }
+}
+
+impl BlockStore {
+    /// Opens or creates the store at `path`.
+    pub fn open(path: &Path) -> Result<Self, BlockStoreError> {
+        let database = Database::create(path).map_err(db)?;
+        let tx = database.begin_write().map_err(db)?;
+        {
+            tx.open_table(META).map_err(db)?;
+            tx.open_table(BLOCKS).map_err(db)?;
+            tx.open_table(COMMITS).map_err(db)?;
+            tx.open_table(RESULTS).map_err(db)?;
+            tx.open_table(BLOCK_BY_HASH).map_err(db)?;
+            tx.open_table(TX_BY_HASH).map_err(db)?;
+            tx.open_table(EVENT_INDEX).map_err(db)?;
+            tx.open_table(MEMPOOL).map_err(db)?;
+        }
+        tx.commit().map_err(db)?;
+        Ok(Self { db: database })
+    }
+
+    /// Latest stored block height (0 when none).
+    pub fn height(&self) -> Result<u64, BlockStoreError> {
+        let r = self.db.begin_read().map_err(db)?;
+        let t = r.open_table(META).map_err(db)?;
+        Ok(t.get(HEIGHT_KEY).map_err(db)?.map_or(0, |v| v.value()))
+    }
+
+    /// Stores a block with its commit, results and indexes, and removes mempool entries, in
+    /// one durable transaction.
+    pub fn put_block(&self, nb: NewBlock<'_>) -> Result<(), BlockStoreError> {
+        let height = nb.block.header.height.value();
+        let mut tx = self.db.begin_write().map_err(db)?;
+        tx.set_durability(Durability::Immediate).map_err(db)?;
+        {
+            let block_bytes =
+                Protobuf::<tendermint_proto::types::Block>::encode_vec(nb.block.clone());
+            let commit_bytes = prost::Message::encode_to_vec(&RawCommit::from(nb.commit.clone()));
+            let results = serde_json::to_vec(nb.results).map_err(db)?;
+            tx.open_table(BLOCKS)
+                .map_err(db)?
+                .insert(height, block_bytes.as_slice())
+                .map_err(db)?;
+            tx.open_table(COMMITS)
+                .map_err(db)?
+                .insert(height, commit_bytes.as_slice())
+                .map_err(db)?;
+            tx.open_table(RESULTS)
+                .map_err(db)?
+                .insert(height, results.as_slice())
+                .map_err(db)?;
+            tx.open_table(BLOCK_BY_HASH)
+                .map_err(db)?
+                .insert(nb.block.header.hash().as_bytes(), height)
+                .map_err(db)?;
+            let mut by_hash = tx.open_table(TX_BY_HASH).map_err(db)?;
+            let mut events = tx.open_table(EVENT_INDEX).map_err(db)?;
+            for (i, h) in nb.tx_hashes.iter().enumerate() {
+                by_hash
+                    .insert(h.as_bytes().as_slice(), (height, i as u32))
+                    .map_err(db)?;
+                let Some(r) = nb.results.tx_results.get(i) else {
+                    continue;
+                };
+                for e in &r.events {
+                    for a in e.attributes.iter().filter(|a| a.index) {
+                        let k =
+                            event_key(&format!("{}.{}", e.kind, a.key), &a.value, height, i as u32);
+                        events.insert(k.as_slice(), ()).map_err(db)?;
+                    }
+                }
+            }
+            let mut mp = tx.open_table(MEMPOOL).map_err(db)?;
+            for seq in nb.mempool_remove {
+                mp.remove(*seq).map_err(db)?;
+            }
+            tx.open_table(META)
+                .map_err(db)?
+                .insert(HEIGHT_KEY, height)
+                .map_err(db)?;
+        }
+        tx.commit().map_err(db)
+    }
+
+    /// The block at `height`.
+    pub fn block(&self, height: u64) -> Result<Option<Block>, BlockStoreError> {
+        let r = self.db.begin_read().map_err(db)?;
+        let t = r.open_table(BLOCKS).map_err(db)?;
+        let Some(v) = t.get(height).map_err(db)? else {
+            return Ok(None);
+        };
+        Protobuf::<tendermint_proto::types::Block>::decode_vec(v.value())
+            .map(Some)
+            .map_err(|e| BlockStoreError::Corrupt(format!("block {height}: {e}")))
+    }
+
+    /// The commit of `height`.
+    pub fn commit(&self, height: u64) -> Result<Option<Commit>, BlockStoreError> {
+        let r = self.db.begin_read().map_err(db)?;
+        let t = r.open_table(COMMITS).map_err(db)?;
+        let Some(v) = t.get(height).map_err(db)? else {
+            return Ok(None);
+        };
+        <RawCommit as prost::Message>::decode(v.value())
+            .map_err(|e| e.to_string())
+            .and_then(|raw| Commit::try_from(raw).map_err(|e| e.to_string()))
+            .map(Some)
+            .map_err(|e| BlockStoreError::Corrupt(format!("commit {height}: {e}")))
+    }
+
+    /// The results of `height`.
+    pub fn results(&self, height: u64) -> Result<Option<BlockResults>, BlockStoreError> {
+        let r = self.db.begin_read().map_err(db)?;
+        let t = r.open_table(RESULTS).map_err(db)?;
+        let Some(v) = t.get(height).map_err(db)? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(v.value())
+            .map(Some)
+            .map_err(|e| BlockStoreError::Corrupt(format!("results {height}: {e}")))
+    }
+
+    /// Height of the block with `hash`.
+    pub fn height_of_block(&self, hash: &[u8]) -> Result<Option<u64>, BlockStoreError> {
+        let r = self.db.begin_read().map_err(db)?;
+        let t = r.open_table(BLOCK_BY_HASH).map_err(db)?;
+        Ok(t.get(hash).map_err(db)?.map(|v| v.value()))
+    }
+
+    /// `(height, index)` of the tx with `hash`.
+    pub fn tx_location(&self, hash: &[u8]) -> Result<Option<(u64, u32)>, BlockStoreError> {
+        let r = self.db.begin_read().map_err(db)?;
+        let t = r.open_table(TX_BY_HASH).map_err(db)?;
+        Ok(t.get(hash).map_err(db)?.map(|v| v.value()))
+    }
+
+    /// Locations of txs with an indexed event attribute `key = value`, in chain order.
+    pub fn txs_with_event(
+        &self,
+        key: &str,
+        value: &str,
+    ) -> Result<Vec<(u64, u32)>, BlockStoreError> {
+        let r = self.db.begin_read().map_err(db)?;
+        let t = r.open_table(EVENT_INDEX).map_err(db)?;
+        let prefix = [key.as_bytes(), &[0], value.as_bytes(), &[0]].concat();
+        let mut out = Vec::new();
+        for item in t.range(prefix.as_slice()..).map_err(db)? {
+            let (k, _) = item.map_err(db)?;
+            let k = k.value();
+            if !k.starts_with(&prefix) || k.len() != prefix.len() + 12 {
+                if !k.starts_with(&prefix) {
+                    break;
+                }
+                continue;
+            }
+            let tail = &k[prefix.len()..];
+            let h = u64::from_be_bytes(tail[..8].try_into().map_err(db)?);
+            let i = u32::from_be_bytes(tail[8..].try_into().map_err(db)?);
+            out.push((h, i));
+        }
+        Ok(out)
+    }
+
+    /// Persists a mempool entry durably; returns its sequence number.
+    pub fn mempool_put(&self, tx_bytes: &[u8]) -> Result<u64, BlockStoreError> {
+        let mut tx = self.db.begin_write().map_err(db)?;
+        tx.set_durability(Durability::Immediate).map_err(db)?;
+        let seq;
+        {
+            let mut meta = tx.open_table(META).map_err(db)?;
+            seq = meta
+                .get(MEMPOOL_SEQ_KEY)
+                .map_err(db)?
+                .map_or(0, |v| v.value())
+                + 1;
+            meta.insert(MEMPOOL_SEQ_KEY, seq).map_err(db)?;
+            tx.open_table(MEMPOOL)
+                .map_err(db)?
+                .insert(seq, tx_bytes)
+                .map_err(db)?;
+        }
+        tx.commit().map_err(db)?;
+        Ok(seq)
+    }
+
+    /// Deletes mempool entries (evicted or stale).
+    pub fn mempool_remove(&self, seqs: &[u64]) -> Result<(), BlockStoreError> {
+        if seqs.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.db.begin_write().map_err(db)?;
+        tx.set_durability(Durability::Immediate).map_err(db)?;
+        {
+            let mut t = tx.open_table(MEMPOOL).map_err(db)?;
+            for s in seqs {
+                t.remove(*s).map_err(db)?;
+            }
+        }
+        tx.commit().map_err(db)
+    }
+
+    /// All persisted mempool entries in arrival order.
+    pub fn mempool_all(&self) -> Result<Vec<(u64, Vec<u8>)>, BlockStoreError> {
+        let r = self.db.begin_read().map_err(db)?;
+        let t = r.open_table(MEMPOOL).map_err(db)?;
+        let mut out = Vec::new();
+        for item in t.iter().map_err(db)? {
+            let (k, v) = item.map_err(db)?;
+            out.push((k.value(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+}
+
+fn event_key(key: &str, value: &str, height: u64, index: u32) -> Vec<u8> {
+    [
+        key.as_bytes(),
+        &[0],
+        value.as_bytes(),
+        &[0],
+        &height.to_be_bytes(),
+        &index.to_be_bytes(),
+    ]
+    .concat()
+}
