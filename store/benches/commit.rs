@@ -1,7 +1,7 @@
 //! Commit / reopen / proof throughput of the store at 1,000,000 keys.
 //!
 //! `CARGO_TARGET_DIR=/work/target-store cargo bench -p minitia-store --bench commit`
-//! Environment: `STORE_BENCH_KEYS` (default 1000000), `STORE_BENCH_BLOCKS` (default 50),
+//! Environment: `STORE_BENCH_KEYS` (default 1000000), `STORE_BENCH_BLOCKS` (default 150),
 //! `STORE_BENCH_BLOCK` (updates per block, default 10000), `STORE_BENCH_DIR` (default: a temp
 //! dir; the database goes there).
 
@@ -40,7 +40,7 @@ fn rate(n: usize, d: Duration) -> f64 {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `cargo bench` passes `--bench`; ignore arguments.
     let n_keys = env("STORE_BENCH_KEYS", 1_000_000);
-    let blocks = env("STORE_BENCH_BLOCKS", 50);
+    let blocks = env("STORE_BENCH_BLOCKS", 150);
     let block = env("STORE_BENCH_BLOCK", 10_000);
     let tmp = tempfile::tempdir()?;
     let dir = std::env::var("STORE_BENCH_DIR")
@@ -77,6 +77,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Steady state: blocks of `block` updates, half overwriting existing keys, half new.
     let (mut total, mut tree, mut db, mut updates) =
         (Duration::ZERO, Duration::ZERO, Duration::ZERO, 0);
+    let mut latencies = Vec::with_capacity(blocks);
     for _ in 0..blocks {
         let mut ws = WriteSet::new();
         while ws.len() < block {
@@ -92,7 +93,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         version += 1;
         let t = Instant::now();
         store.commit_writes(version, &ws)?;
-        total += t.elapsed();
+        let took = t.elapsed();
+        total += took;
+        latencies.push(took);
         let s = store.last_commit_stats();
         tree += s.tree;
         db += s.db;
@@ -105,6 +108,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         total.as_secs_f64() * 1e3 / blocks as f64,
         tree.as_secs_f64() * 1e3 / blocks as f64,
         db.as_secs_f64() * 1e3 / blocks as f64,
+    );
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize].as_secs_f64() * 1e3;
+    println!(
+        "commit latency per block: p50 {:.1} ms, p90 {:.1} ms, max {:.1} ms (the max is a \
+         commit that also moved the log into the indexed history)",
+        pct(0.5),
+        pct(0.9),
+        pct(1.0)
     );
     let root = store.root();
     let latest = store.latest();

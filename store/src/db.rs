@@ -199,6 +199,9 @@ impl Db {
     }
 }
 
+/// One write of a logged version: key and value (`None` = delete).
+pub(crate) type LogRow = (Vec<u8>, Option<Vec<u8>>);
+
 /// Log rows that overlay the indexed history in a prefix scan, in key order.
 type Overlay =
     std::iter::Peekable<std::collections::btree_map::IntoIter<Vec<u8>, (u64, Option<Vec<u8>>)>>;
@@ -269,10 +272,7 @@ impl Snapshot {
     }
 
     /// The writes of `version` (which must be past `indexed_through`), in key order.
-    pub(crate) fn log_of(
-        &self,
-        version: u64,
-    ) -> Result<Vec<(Vec<u8>, Option<Vec<u8>>)>, StoreError> {
+    pub(crate) fn log_of(&self, version: u64) -> Result<Vec<LogRow>, StoreError> {
         let empty: &[u8] = &[];
         let rows = self.log.range((version, empty)..).map_err(StoreError::db)?;
         let mut out = Vec::new();
