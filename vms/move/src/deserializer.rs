@@ -1079,14 +1079,22 @@ impl<'a> Reader<'a> {
 }
 
 /// Checks the Move identifier rules of bytecode v6/v7 (move-core-types `identifier.rs`):
-/// `<SELF>`, or an ASCII letter followed by letters, digits and `_`, or `_` followed by at
-/// least one such character.
+/// `<SELF>` or `<SELF>_<digits>` (the compiler names script pseudo-modules this way), or an
+/// ASCII letter followed by letters, digits and `_`, or `_` followed by at least one such
+/// character.
 pub fn check_identifier(s: &str) -> Result<(), &'static str> {
     let b = s.as_bytes();
     let tail_ok = |rest: &[u8]| rest.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_');
     match b {
         [] => Err("empty"),
         b"<SELF>" => Ok(()),
+        [b'<', b'S', b'E', b'L', b'F', b'>', b'_', digits @ ..] => {
+            if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) {
+                Ok(())
+            } else {
+                Err("`<SELF>_` must be followed by digits")
+            }
+        }
         [first, rest @ ..] if first.is_ascii_alphabetic() => {
             if tail_ok(rest) {
                 Ok(())
@@ -1103,5 +1111,22 @@ pub fn check_identifier(s: &str) -> Result<(), &'static str> {
             }
         }
         _ => Err("must start with a letter or an underscore"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_identifier;
+
+    #[test]
+    fn identifier_rules() {
+        for ok in ["a", "Coin", "_x", "a_1", "<SELF>", "<SELF>_0", "<SELF>_12"] {
+            assert_eq!(check_identifier(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "", "_", "1a", "a-b", "<SELF>_", "<SELF>_x", "<OTHER>", "a$", "é",
+        ] {
+            assert!(check_identifier(bad).is_err(), "{bad}");
+        }
     }
 }

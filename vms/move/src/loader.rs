@@ -56,6 +56,14 @@ pub enum LinkError {
         /// Explanation.
         reason: String,
     },
+    /// The module failed the bounds or structure checks.
+    #[error("{module}: {source}")]
+    Check {
+        /// The module (as named by its self handle, if readable).
+        module: String,
+        /// The failed check.
+        source: crate::errors::CheckError,
+    },
     /// Modules of a bundle depend on each other cyclically.
     #[error("cyclic dependency among {modules}")]
     Cycle {
@@ -76,7 +84,8 @@ pub struct LoadedModule {
 }
 
 impl LoadedModule {
-    fn new(module: CompiledModule) -> Self {
+    /// Wraps a module that passed the bounds and structure checks (name tables built here).
+    pub(crate) fn new(module: CompiledModule) -> Self {
         let id = ModuleId::of(&module);
         let functions = module
             .function_defs
@@ -167,9 +176,10 @@ impl ModuleCache {
         self.modules.keys()
     }
 
-    /// Links `module` against the cache and adds it. The module must have passed the
-    /// bounds and structure checks (see [`crate::load_module`]).
+    /// Checks `module` (bounds and structure, see [`crate::load_module`]), links it against
+    /// the cache and adds it.
     pub fn publish(&mut self, module: CompiledModule) -> Result<ModuleId, LinkError> {
+        check(&module)?;
         let loaded = LoadedModule::new(module);
         if self.modules.contains_key(&loaded.id) {
             return Err(LinkError::AlreadyPublished { module: loaded.id });
@@ -185,6 +195,9 @@ impl ModuleCache {
         &mut self,
         modules: Vec<CompiledModule>,
     ) -> Result<Vec<ModuleId>, LinkError> {
+        for m in &modules {
+            check(m)?;
+        }
         let mut pending: BTreeMap<ModuleId, CompiledModule> =
             modules.into_iter().map(|m| (ModuleId::of(&m), m)).collect();
         let mut order = Vec::new();
@@ -323,6 +336,21 @@ impl ModuleCache {
     }
 }
 
+/// Bounds and structure checks, so that linking and execution can index tables safely.
+fn check(module: &CompiledModule) -> Result<(), LinkError> {
+    let checked = crate::bounds::check_module(module)
+        .and_then(|()| crate::structure::check_module_structure(module));
+    checked.map_err(|source| LinkError::Check {
+        module: module
+            .module_handles
+            .get(module.self_module_handle_idx.into_index())
+            .and_then(|h| module.identifiers.get(h.name.into_index()))
+            .cloned()
+            .unwrap_or_else(|| "<unnamed module>".to_string()),
+        source,
+    })
+}
+
 fn handle_id(module: &CompiledModule, mh: &ModuleHandle) -> ModuleId {
     ModuleId::new(
         module.address_identifiers[mh.address.into_index()],
@@ -339,4 +367,62 @@ pub fn dependencies(module: &CompiledModule) -> BTreeSet<ModuleId> {
         .filter(|(i, _)| *i != module.self_module_handle_idx.into_index())
         .map(|(_, mh)| handle_id(module, mh))
         .collect()
+}
+
+/// Turns a script into a module with a single entry function `main`, published nowhere,
+/// so that the interpreter can run it like any function. The synthetic module is
+/// `0x0::<SELF>`. The script must have passed [`crate::bounds::check_script`].
+pub fn script_into_module(script: &CompiledScript) -> CompiledModule {
+    fn find_or_push<T: PartialEq>(table: &mut Vec<T>, item: T) -> u16 {
+        let idx = table.iter().position(|x| *x == item).unwrap_or_else(|| {
+            table.push(item);
+            table.len() - 1
+        });
+        idx as u16
+    }
+    let mut identifiers = script.identifiers.clone();
+    let self_name = IdentifierIndex(find_or_push(&mut identifiers, "<SELF>".to_string()));
+    let main_name = IdentifierIndex(find_or_push(&mut identifiers, "main".to_string()));
+    let mut address_identifiers = script.address_identifiers.clone();
+    let self_address = AddressIdentifierIndex(find_or_push(&mut address_identifiers, [0; 32]));
+    let mut module_handles = script.module_handles.clone();
+    module_handles.push(ModuleHandle {
+        address: self_address,
+        name: self_name,
+    });
+    let self_handle = ModuleHandleIndex((module_handles.len() - 1) as u16);
+    let mut signatures = script.signatures.clone();
+    let no_returns = SignatureIndex(find_or_push(&mut signatures, Signature(vec![])));
+    let mut function_handles = script.function_handles.clone();
+    function_handles.push(FunctionHandle {
+        module: self_handle,
+        name: main_name,
+        parameters: script.parameters,
+        return_: no_returns,
+        type_parameters: script.type_parameters.clone(),
+        access_specifiers: None,
+    });
+    let main = FunctionHandleIndex((function_handles.len() - 1) as u16);
+    CompiledModule {
+        version: script.version,
+        aptos_flavour: script.aptos_flavour,
+        self_module_handle_idx: self_handle,
+        module_handles,
+        struct_handles: script.struct_handles.clone(),
+        function_handles,
+        function_instantiations: script.function_instantiations.clone(),
+        signatures,
+        identifiers,
+        address_identifiers,
+        constant_pool: script.constant_pool.clone(),
+        metadata: script.metadata.clone(),
+        function_defs: vec![FunctionDefinition {
+            function: main,
+            visibility: Visibility::Private,
+            is_entry: true,
+            acquires_global_resources: vec![],
+            code: Some(script.code.clone()),
+        }],
+        ..Default::default()
+    }
 }

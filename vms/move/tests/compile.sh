@@ -18,5 +18,6 @@ JS
 rm -rf "$here/move-build"
 mkdir -p "$here/move-build"
 cp "$work"/pkg/build/VmTests/bytecode_modules/*.mv "$here/move-build/"
-cp "$work"/pkg/build/VmTests/bytecode_modules/dependencies/*/*.mv "$here/move-build/" 2>/dev/null || true
-ls "$here/move-build"
+mkdir -p "$here/move-build/scripts"
+cp "$work"/pkg/build/VmTests/bytecode_scripts/*.mv "$here/move-build/scripts/"
+ls -R "$here/move-build"

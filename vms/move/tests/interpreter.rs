@@ -15,6 +15,7 @@ fn cache() -> ModuleCache {
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "mv"))
         .collect();
     paths.sort();
     let modules = paths
@@ -624,5 +625,51 @@ fn host_call_errors_are_reported() {
     assert_eq!(
         err.to_string(),
         "invalid call: 0x42::data::boxed expects 1 type argument(s), got 0"
+    );
+}
+
+#[test]
+fn scripts_run_against_published_modules() {
+    let cache = cache();
+    let mut storage = InMemoryStorage::new();
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/move-build/scripts/open_and_deposit_0.mv");
+    let script = minitia_vm_move::load_script(&std::fs::read(path).unwrap()).unwrap();
+    let alice = address_from_u64(0xA);
+    let mut s = Session::new(&cache, &storage, GAS);
+    s.execute_script(
+        &script,
+        &[],
+        vec![Value::Signer(alice), Value::U64(5), Value::U64(6)],
+    )
+    .unwrap();
+    storage.apply(s.finish().unwrap());
+    let r = run_with(
+        &cache,
+        &storage,
+        "bank",
+        "balance",
+        &[],
+        vec![Value::Address(alice)],
+    )
+    .unwrap();
+    assert_eq!(r, vec![Value::U64(11)]);
+    // Running it again fails inside the called module.
+    let mut s = Session::new(&cache, &storage, GAS);
+    let err = s
+        .execute_script(
+            &script,
+            &[],
+            vec![Value::Signer(alice), Value::U64(5), Value::U64(6)],
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, VmError::ResourceAlreadyExists { .. }),
+        "{err}"
+    );
+    let err = s.execute_script(&script, &[], vec![]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid call: 0x0::<SELF>::main expects 3 argument(s), got 0"
     );
 }

@@ -163,3 +163,20 @@ fn corpus_module_without_dependencies_fails_to_link() {
         "{err}"
     );
 }
+
+#[test]
+fn unchecked_modules_are_rejected_at_publish() {
+    let mut m = callee(Visibility::Public);
+    m.function_handles[0].parameters = SignatureIndex(42);
+    let mut cache = ModuleCache::new();
+    let err = cache.publish(m.clone()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "A: FunctionHandles[0]: signature index 42 out of bounds (len 2)"
+    );
+    assert!(matches!(
+        cache.publish_bundle(vec![m]),
+        Err(LinkError::Check { .. })
+    ));
+    assert!(cache.is_empty());
+}

@@ -20,7 +20,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::errors::VmError;
-use crate::file_format::{FunctionDefinitionIndex, SignatureIndex, StructFieldInformation};
+use crate::file_format::{
+    CompiledScript, FunctionDefinitionIndex, SignatureIndex, StructFieldInformation,
+};
 use crate::loader::{LoadedModule, ModuleCache};
 use crate::types::{ModuleId, Type, TypeTag};
 
@@ -98,27 +100,34 @@ impl<'a> Session<'a> {
             });
         }
         let ty_args: Vec<Type> = ty_args.iter().map(Type::from_tag).collect();
-        let params = signature_types(&loaded, handle.parameters);
-        if params.len() != args.len() {
+        let args = prepare_args(&loaded, fidx, args)?;
+        exec::run(self, loaded, fidx, ty_args, args)
+    }
+
+    /// Executes a script's entry point. Scripts return no values.
+    pub fn execute_script(
+        &mut self,
+        script: &CompiledScript,
+        ty_args: &[TypeTag],
+        args: Vec<Value>,
+    ) -> Result<(), VmError> {
+        crate::bounds::check_script(script).map_err(|e| VmError::InvalidCall {
+            reason: format!("ill-formed script: {e}"),
+        })?;
+        if ty_args.len() != script.type_parameters.len() {
             return Err(VmError::InvalidCall {
                 reason: format!(
-                    "{module}::{function} expects {} argument(s), got {}",
-                    params.len(),
-                    args.len()
+                    "script expects {} type argument(s), got {}",
+                    script.type_parameters.len(),
+                    ty_args.len()
                 ),
             });
         }
-        let args: Vec<Value> = params
-            .iter()
-            .zip(args)
-            .map(|(ty, arg)| match (ty, arg) {
-                (_, Value::Ref(r)) => Value::Ref(r),
-                (Type::Reference(_), v) => Value::Ref(Reference::to_fresh(v, false)),
-                (Type::MutableReference(_), v) => Value::Ref(Reference::to_fresh(v, true)),
-                (_, v) => v,
-            })
-            .collect();
-        exec::run(self, loaded, fidx, ty_args, args)
+        let loaded = Arc::new(LoadedModule::new(crate::loader::script_into_module(script)));
+        let main = FunctionDefinitionIndex(0);
+        let args = prepare_args(&loaded, main, args)?;
+        let ty_args: Vec<Type> = ty_args.iter().map(Type::from_tag).collect();
+        exec::run(self, loaded, main, ty_args, args).map(|_| ())
     }
 
     /// The layout of a fully instantiated type, used to decode BCS.
@@ -185,6 +194,36 @@ impl<'a> Session<'a> {
             }
         })
     }
+}
+
+/// Checks the argument count and passes by-value arguments of reference parameters
+/// through fresh cells.
+fn prepare_args(
+    module: &LoadedModule,
+    f: FunctionDefinitionIndex,
+    args: Vec<Value>,
+) -> Result<Vec<Value>, VmError> {
+    let params = signature_types(module, module.function_handle(f).parameters);
+    if params.len() != args.len() {
+        return Err(VmError::InvalidCall {
+            reason: format!(
+                "{} expects {} argument(s), got {}",
+                location(module, f),
+                params.len(),
+                args.len()
+            ),
+        });
+    }
+    Ok(params
+        .iter()
+        .zip(args)
+        .map(|(ty, arg)| match (ty, arg) {
+            (_, Value::Ref(r)) => Value::Ref(r),
+            (Type::Reference(_), v) => Value::Ref(Reference::to_fresh(v, false)),
+            (Type::MutableReference(_), v) => Value::Ref(Reference::to_fresh(v, true)),
+            (_, v) => v,
+        })
+        .collect())
 }
 
 /// Types of a signature in `module`'s context (type parameters left symbolic).
