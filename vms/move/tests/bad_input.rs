@@ -316,3 +316,24 @@ fn invalid_identifier_is_rejected() {
         "{err}"
     );
 }
+
+#[test]
+fn scripts_round_trip_and_module_tables_are_rejected_in_scripts() {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/move-build/scripts/open_and_deposit_0.mv");
+    let bytes = std::fs::read(path).unwrap();
+    let script = minitia_vm_move::load_script(&bytes).unwrap();
+    assert_eq!(script.version, 7);
+    assert!(script.aptos_flavour);
+    assert_eq!(minitia_vm_move::serialize_script(&script), bytes);
+    // A module is not a script: its FUNCTION_DEFS table is rejected by name.
+    let module = serialize_module(&minimal_module());
+    let err = minitia_vm_move::deserialize_script(&module).unwrap_err();
+    assert_eq!(
+        err.kind,
+        K::TableNotAllowed {
+            table: "FunctionDefs",
+            reason: "in a script".to_string()
+        }
+    );
+}
