@@ -237,11 +237,62 @@ pub(crate) fn validators(r: &validators::Response) -> Result<Value, String> {
     }))
 }
 
-/// `ResultStatus` (`validator_info` has no `proposer_priority` in CometBFT).
+/// `ResultStatus`. CometBFT's `validator_info` is `{"address","pub_key","voting_power"}`
+/// (tendermint-rs would print `power`, `name` and `proposer_priority`).
 pub(crate) fn status(r: &status::Response) -> Result<Value, String> {
     let mut v = to_value(r)?;
-    if let Some(vi) = v.get_mut("validator_info").and_then(Value::as_object_mut) {
-        vi.remove("proposer_priority");
+    let vi = &r.validator_info;
+    v["validator_info"] = json!({
+        "address": vi.address.to_string(),
+        "pub_key": to_value(&vi.pub_key)?,
+        "voting_power": vi.power.value().to_string(),
+    });
+    Ok(v)
+}
+
+/// Go prints a nil `BlockID` as its zero value.
+fn empty_block_id() -> Value {
+    json!({"hash": "", "parts": {"total": 0, "hash": ""}})
+}
+
+/// Rewrites what tendermint-rs prints as `null` where Go prints zero values: a header's
+/// `last_block_id` (first block).
+fn fix_header(h: &mut Value) {
+    if let Some(obj) = h.as_object_mut() {
+        if obj.get("last_block_id").is_none_or(Value::is_null) {
+            obj.insert("last_block_id".into(), empty_block_id());
+        }
+    }
+}
+
+/// A commit's absent signatures are `null` in Go (nil `[]byte`), not `""`.
+fn fix_commit(c: &mut Value) {
+    if let Some(sigs) = c.get_mut("signatures").and_then(Value::as_array_mut) {
+        for sig in sigs {
+            if sig.get("signature").and_then(Value::as_str) == Some("") {
+                sig["signature"] = Value::Null;
+            }
+        }
+    }
+}
+
+/// A block as CometBFT prints it: the first block's `last_commit` is the zero commit
+/// (`{"height":"0","round":0,"block_id":{..},"signatures":[]}`), not `null`.
+pub(crate) fn block_value(b: &tendermint::Block) -> Result<Value, String> {
+    let mut v = to_value(b)?;
+    if let Some(h) = v.get_mut("header") {
+        fix_header(h);
+    }
+    match v.get_mut("last_commit") {
+        Some(c) if !c.is_null() => fix_commit(c),
+        _ => {
+            v["last_commit"] = json!({
+                "height": "0",
+                "round": 0,
+                "block_id": empty_block_id(),
+                "signatures": [],
+            });
+        }
     }
     Ok(v)
 }
@@ -253,20 +304,47 @@ pub(crate) fn block_id(id: &block::Id) -> Result<Value, String> {
 
 /// `ResultBlock`.
 pub(crate) fn block(r: &block_ep::Response) -> Result<Value, String> {
-    Ok(json!({"block_id": block_id(&r.block_id)?, "block": to_value(&r.block)?}))
+    Ok(json!({"block_id": block_id(&r.block_id)?, "block": block_value(&r.block)?}))
 }
 
 /// `ResultBlock` for an unknown hash: CometBFT answers an empty block id and `block: null`.
 pub(crate) fn block_not_found() -> Value {
-    json!({"block_id": {"hash": "", "parts": {"total": 0, "hash": ""}}, "block": null})
+    json!({"block_id": empty_block_id(), "block": null})
 }
 
 /// `ResultCommit`.
 pub(crate) fn commit(r: &commit::Response) -> Result<Value, String> {
-    to_value(r)
+    let mut v = to_value(r)?;
+    if let Some(sh) = v.get_mut("signed_header") {
+        if let Some(h) = sh.get_mut("header") {
+            fix_header(h);
+        }
+        if let Some(c) = sh.get_mut("commit") {
+            fix_commit(c);
+        }
+    }
+    Ok(v)
 }
 
 /// `ResultBlockchainInfo`.
 pub(crate) fn blockchain(r: &blockchain::Response) -> Result<Value, String> {
-    to_value(r)
+    let mut v = to_value(r)?;
+    if let Some(metas) = v.get_mut("block_metas").and_then(Value::as_array_mut) {
+        for m in metas {
+            if let Some(h) = m.get_mut("header") {
+                fix_header(h);
+            }
+        }
+    }
+    Ok(v)
+}
+
+/// The first line of an error's text (tendermint's errors append a trace).
+pub(crate) fn short_error(e: &impl std::fmt::Display) -> String {
+    let s = e.to_string();
+    s.split("\n\n")
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string()
 }

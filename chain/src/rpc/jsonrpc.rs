@@ -264,9 +264,12 @@ pub(crate) async fn call<B: RpcBackend>(
             let q = p
                 .string("query")?
                 .ok_or_else(|| RpcFail::invalid_params("missing query"))?;
-            let query: Query = q
-                .parse()
-                .map_err(|e| RpcFail::internal(format!("failed to parse query: {e}")))?;
+            let query: Query = q.parse().map_err(|e| {
+                RpcFail::internal(format!(
+                    "failed to parse query: {}",
+                    encode::short_error(&e)
+                ))
+            })?;
             let per_page = per_page(p.u64("per_page")?);
             let page = p.u64("page")?.unwrap_or(1);
             let order = match p.string("order_by")?.as_deref() {

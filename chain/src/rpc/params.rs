@@ -206,9 +206,13 @@ impl Params {
             B64.decode(s)
                 .map_err(|e| invalid(format!("{name}: invalid base64: {e}")))?
         };
-        Hash::from_bytes(tendermint::hash::Algorithm::Sha256, &bytes)
-            .map(Some)
-            .map_err(|e| invalid(format!("{name}: {e}")))
+        let arr: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
+            invalid(format!(
+                "{name}: expected a 32-byte hash, got {} bytes",
+                bytes.len()
+            ))
+        })?;
+        Ok(Some(Hash::Sha256(arr)))
     }
 }
 

@@ -150,9 +150,12 @@ fn subscribe<B: RpcBackend>(
     let raw = p
         .string("query")?
         .ok_or_else(|| RpcFail::invalid_params("missing query"))?;
-    let query: Query = raw
-        .parse()
-        .map_err(|e| RpcFail::internal(format!("failed to parse query: {e}")))?;
+    let query: Query = raw.parse().map_err(|e| {
+        RpcFail::internal(format!(
+            "failed to parse query: {}",
+            encode::short_error(&e)
+        ))
+    })?;
     if subs.len() >= s.config.max_subscriptions_per_client {
         return Err(RpcFail::internal(format!(
             "max_subscriptions_per_client {} reached",
@@ -227,7 +230,7 @@ fn event_data<B: RpcBackend>(s: &Shared<B>, ev: &NodeEvent) -> Result<Value, Str
             Ok(json!({
                 "type": "tendermint/event/NewBlock",
                 "value": {
-                    "block": encode::to_value(block)?,
+                    "block": encode::block_value(block)?,
                     "block_id": block_id,
                     "result_finalize_block": encode::result_finalize_block(results)?,
                 }
