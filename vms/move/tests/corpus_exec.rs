@@ -163,3 +163,84 @@ fn fixed_point32() {
     .unwrap();
     assert_eq!(r, vec![Value::U64(5)]);
 }
+
+#[test]
+fn ordered_map_enum_based_collection() {
+    use minitia_vm_move::interpreter::Reference;
+    let c = stdlib();
+    let kv = [TypeTag::U64, TypeTag::U64];
+    let map = call(&c, "ordered_map", "new", &kv, vec![])
+        .unwrap()
+        .remove(0);
+    assert!(
+        matches!(map, Value::Variant(0, _)),
+        "OrderedMap is an enum: {map:?}"
+    );
+    let cell = Reference::to_fresh(map, true);
+    for (k, v) in [(3u64, 30u64), (1, 10), (2, 20)] {
+        call(
+            &c,
+            "ordered_map",
+            "add",
+            &kv,
+            vec![Value::Ref(cell.clone()), Value::U64(k), Value::U64(v)],
+        )
+        .unwrap();
+    }
+    let keys = call(
+        &c,
+        "ordered_map",
+        "keys",
+        &kv,
+        vec![Value::Ref(cell.clone().freeze())],
+    )
+    .unwrap();
+    assert_eq!(
+        keys,
+        vec![u64s(&[1, 2, 3])],
+        "keys are kept sorted by cmp::compare"
+    );
+    let has = |k: u64| {
+        call(
+            &c,
+            "ordered_map",
+            "contains",
+            &kv,
+            vec![Value::Ref(cell.clone().freeze()), Value::U64(k)],
+        )
+        .unwrap()
+    };
+    assert_eq!(has(2), vec![Value::Bool(true)]);
+    let removed = call(
+        &c,
+        "ordered_map",
+        "remove",
+        &kv,
+        vec![Value::Ref(cell.clone()), Value::U64(2)],
+    )
+    .unwrap();
+    assert_eq!(removed, vec![Value::U64(20)]);
+    assert_eq!(has(2), vec![Value::Bool(false)]);
+    // Adding an existing key aborts inside ordered_map.
+    match call(
+        &c,
+        "ordered_map",
+        "add",
+        &kv,
+        vec![Value::Ref(cell.clone()), Value::U64(1), Value::U64(0)],
+    ) {
+        Err(VmError::Abort { location, .. }) => {
+            assert!(location.starts_with("0x1::ordered_map::"), "{location}")
+        }
+        other => panic!("expected abort, got {other:?}"),
+    }
+    let values = call(
+        &c,
+        "ordered_map",
+        "values",
+        &kv,
+        vec![Value::Ref(cell.freeze())],
+    )
+    .unwrap();
+    assert_eq!(values, vec![u64s(&[10, 30])]);
+}

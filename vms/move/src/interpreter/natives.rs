@@ -1,5 +1,5 @@
 //! Native functions of the standard library at address `0x1`: `vector`, `signer`, `bcs`,
-//! `hash` and `string`. Semantics follow the Move stdlib documentation of each function.
+//! `hash`, `string` and `cmp`. Semantics follow the Move stdlib documentation of each function.
 
 use sha2::Digest;
 
@@ -62,6 +62,7 @@ pub fn find_native(address: &AccountAddress, module: &str, function: &str) -> Op
         ("hash", "sha3_256") => {
             |ctx, _, args| hash(ctx, args, |b| sha3::Sha3_256::digest(b).to_vec())
         }
+        ("cmp", "compare") => cmp_compare,
         ("string", "internal_check_utf8") => string_check_utf8,
         ("string", "internal_is_char_boundary") => string_is_char_boundary,
         ("string", "internal_sub_string") => string_sub_string,
@@ -397,6 +398,61 @@ fn string_index_of(
             .unwrap_or(hay.len())
     };
     Ok(vec![Value::U64(pos as u64)])
+}
+
+/// `cmp::compare<T>(&T, &T): Ordering`, where `Ordering` is the enum
+/// `{ Less, Equal, Greater }` (variant indices 0, 1, 2).
+fn cmp_compare(
+    _: &mut NativeContext<'_>,
+    _: &[Type],
+    args: Vec<Value>,
+) -> Result<Vec<Value>, NativeError> {
+    let mut args = arity(args, 2)?;
+    let b = as_ref(args.remove(1))?
+        .read()
+        .map_err(NativeError::Invariant)?;
+    let a = as_ref(args.remove(0))?
+        .read()
+        .map_err(NativeError::Invariant)?;
+    let tag = match compare_values(&a, &b).map_err(NativeError::Invariant)? {
+        std::cmp::Ordering::Less => 0,
+        std::cmp::Ordering::Equal => 1,
+        std::cmp::Ordering::Greater => 2,
+    };
+    Ok(vec![Value::Variant(tag, vec![])])
+}
+
+/// The total order Move's `cmp::compare` defines: integers and booleans by value, addresses
+/// and signers by their bytes, vectors, structs and variant fields lexicographically (a
+/// shorter prefix first), enums by variant index before fields.
+pub fn compare_values(a: &Value, b: &Value) -> Result<std::cmp::Ordering, String> {
+    use std::cmp::Ordering;
+    fn seq(a: &[Value], b: &[Value]) -> Result<Ordering, String> {
+        for (x, y) in a.iter().zip(b) {
+            let o = compare_values(x, y)?;
+            if o != Ordering::Equal {
+                return Ok(o);
+            }
+        }
+        Ok(a.len().cmp(&b.len()))
+    }
+    Ok(match (a, b) {
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        (Value::U8(x), Value::U8(y)) => x.cmp(y),
+        (Value::U16(x), Value::U16(y)) => x.cmp(y),
+        (Value::U32(x), Value::U32(y)) => x.cmp(y),
+        (Value::U64(x), Value::U64(y)) => x.cmp(y),
+        (Value::U128(x), Value::U128(y)) => x.cmp(y),
+        (Value::U256(x), Value::U256(y)) => x.cmp(y),
+        (Value::Address(x), Value::Address(y)) | (Value::Signer(x), Value::Signer(y)) => x.cmp(y),
+        (Value::Vector(x), Value::Vector(y)) | (Value::Struct(x), Value::Struct(y)) => seq(x, y)?,
+        (Value::Variant(tx, x), Value::Variant(ty, y)) => match tx.cmp(ty) {
+            Ordering::Equal => seq(x, y)?,
+            other => other,
+        },
+        (Value::Ref(x), Value::Ref(y)) => compare_values(&x.read()?, &y.read()?)?,
+        (x, y) => return Err(format!("cannot compare {} with {}", kind(x), kind(y))),
+    })
 }
 
 /// Cost charged before any native runs.
