@@ -108,13 +108,14 @@ impl CosmosApp {
         let base = EmptyState;
         let mut c = Ctx::new(&base, ctx, &self.config, GasMeter::new(u64::MAX));
         let run = |c: &mut Ctx<'_>| -> ExecResult<()> {
-            auth::ensure_account(c, &auth::module_address(FEE_COLLECTOR))?;
             for m in &self.modules {
                 m.init_genesis(
                     c,
                     app_state.get(m.name()).unwrap_or(&serde_json::Value::Null),
                 )?;
             }
+            // After the modules, so genesis accounts get the first account numbers.
+            auth::ensure_account(c, &auth::module_address(FEE_COLLECTOR))?;
             Ok(())
         };
         match run(&mut c) {

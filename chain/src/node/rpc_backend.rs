@@ -314,8 +314,8 @@ impl<A: ChainApp> RpcBackend for Node<A> {
 
     fn block_by_hash(&self, hash: Hash) -> Result<Option<block_ep::Response>, RpcError> {
         match self.blocks.height_of_block(hash.as_bytes())? {
-            Some(h) => self.block_response(h).map(Some),
-            None => Ok(None),
+            Some(h) if h <= self.height() => self.block_response(h).map(Some),
+            _ => Ok(None),
         }
     }
 
@@ -379,9 +379,11 @@ impl<A: ChainApp> RpcBackend for Node<A> {
     }
 
     fn tx(&self, hash: Hash) -> Result<Option<tx_ep::Response>, RpcError> {
+        // A block is visible only once its state is committed (the tip moved), so a client
+        // that sees its tx also sees its effects.
         match self.blocks.tx_location(hash.as_bytes())? {
-            Some((h, i)) => self.load_tx(h, i).map(Some),
-            None => Ok(None),
+            Some((h, i)) if h <= self.height() => self.load_tx(h, i).map(Some),
+            _ => Ok(None),
         }
     }
 
@@ -465,7 +467,8 @@ impl<A: ChainApp> Node<A> {
             }
         };
         let mut out = Vec::new();
-        for (h, i) in candidates {
+        let tip = self.height();
+        for (h, i) in candidates.into_iter().filter(|(h, _)| *h <= tip) {
             let tx = self.load_tx(h, i)?;
             let mut events = crate::rpc::flatten_events(&tx.tx_result.events);
             events.insert("tx.hash".into(), vec![tx.hash.to_string()]);
