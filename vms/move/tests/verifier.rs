@@ -255,3 +255,95 @@ fn constants_are_checked() {
         K::InvalidConstant("type Signer cannot be a constant".into())
     );
 }
+
+#[test]
+fn locals_safety() {
+    use Bytecode::*;
+    // Using a parameter after moving it.
+    let err = verify(module(vec![MoveLoc(0), Pop, MoveLoc(0), Ret], vec![])).unwrap_err();
+    assert_eq!(err.location, "FunctionDefs[0] (f).code[2]");
+    assert_eq!(
+        err.kind,
+        K::Other("move of local 0, which holds no value".into())
+    );
+    // Moved on one path only: `if (x < 1) { _ = move x }; return x`.
+    let code = vec![
+        CopyLoc(0),
+        LdU64(1),
+        Lt,
+        BrFalse(6),
+        MoveLoc(0),
+        Pop,
+        MoveLoc(0),
+        Ret,
+    ];
+    let err = verify(module(code, vec![])).unwrap_err();
+    assert_eq!(err.location, "FunctionDefs[0] (f).code[6]");
+    assert_eq!(
+        err.kind,
+        K::Other("move of local 0, which may have been moved".into())
+    );
+    // Copying a declared but never assigned local.
+    let err = verify(module(vec![CopyLoc(1), Ret], vec![SignatureToken::U64])).unwrap_err();
+    assert_eq!(
+        err.kind,
+        K::Other("copy of local 1, which holds no value".into())
+    );
+    // Returning while a local still holds an `S` (no drop).
+    let code = vec![
+        CopyLoc(0),
+        Pack(StructDefinitionIndex(0)),
+        StLoc(1),
+        MoveLoc(0),
+        Ret,
+    ];
+    let err = verify(module(
+        code,
+        vec![SignatureToken::Struct(StructHandleIndex(0))],
+    ))
+    .unwrap_err();
+    assert_eq!(
+        err.kind,
+        K::MissingAbility("local 1 of type S still holds a value without drop at return".into())
+    );
+    // Overwriting an `S`.
+    let code = vec![
+        CopyLoc(0),
+        Pack(StructDefinitionIndex(0)),
+        StLoc(1),
+        CopyLoc(0),
+        Pack(StructDefinitionIndex(0)),
+        StLoc(1),
+        MoveLoc(1),
+        Unpack(StructDefinitionIndex(0)),
+        Ret,
+    ];
+    let err = verify(module(
+        code,
+        vec![SignatureToken::Struct(StructHandleIndex(0))],
+    ))
+    .unwrap_err();
+    assert_eq!(err.location, "FunctionDefs[0] (f).code[5]");
+    assert_eq!(
+        err.kind,
+        K::MissingAbility(
+            "local 1 of type S is overwritten but its value cannot be dropped".into()
+        )
+    );
+    // The loop in `well_typed_function_verifies`-style code with a re-assigned local is fine.
+    let code = vec![
+        LdU64(0),
+        StLoc(1),
+        CopyLoc(1),
+        LdU64(1),
+        Add,
+        StLoc(1),
+        CopyLoc(1),
+        CopyLoc(0),
+        Lt,
+        BrTrue(2),
+        MoveLoc(1),
+        Ret,
+    ];
+    verify(module(code, vec![SignatureToken::U64])).unwrap();
+}

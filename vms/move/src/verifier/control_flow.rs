@@ -49,3 +49,13 @@ pub fn block_starts(code: &[Bytecode]) -> Vec<usize> {
         .map(|(i, _)| i)
         .collect()
 }
+
+/// Offsets control may reach right after executing the instruction at `pc`.
+pub fn successors(code: &[Bytecode], pc: usize) -> Vec<usize> {
+    match &code[pc] {
+        Bytecode::Ret | Bytecode::Abort => vec![],
+        Bytecode::Branch(t) => vec![usize::from(*t)],
+        Bytecode::BrTrue(t) | Bytecode::BrFalse(t) => vec![usize::from(*t), pc + 1],
+        _ => vec![pc + 1],
+    }
+}

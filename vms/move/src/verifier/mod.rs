@@ -10,12 +10,15 @@
 //! * control flow ([`control_flow`]): non-empty code that cannot fall off its end;
 //! * stack usage and type safety ([`type_safety`]): per basic block, an abstract operand
 //!   stack of types that starts and ends empty, checking every instruction's operand types
-//!   and ability requirements (copy, drop, key) and return types.
+//!   and ability requirements (copy, drop, key) and return types;
+//! * locals safety ([`locals`]): no use of moved locals, no silent drop of values
+//!   without `drop`.
 //!
-//! Not covered (yet): locals safety (use of moved locals), reference safety (borrow
-//! checking), `acquires` checks, recursive struct and instantiation-loop checks.
+//! Not covered (yet): reference safety (borrow checking), `acquires` checks, recursive
+//! struct and instantiation-loop checks.
 
 pub mod control_flow;
+pub mod locals;
 pub mod signatures;
 pub mod type_safety;
 
@@ -80,6 +83,7 @@ pub fn verify_module(m: &CompiledModule) -> Result<(), VerifyError> {
                 kind,
             })?;
             type_safety::verify_function(m, def, code, &location)?;
+            locals::verify_function(m, def, code, &location)?;
         }
     }
     Ok(())
