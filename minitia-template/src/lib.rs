@@ -1,1 +1,5 @@
 //! The minitia rollup node, generic over execution engine, DA and L1 client.
+
+pub mod config;
+pub mod home;
+pub mod run;

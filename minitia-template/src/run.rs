@@ -1,0 +1,105 @@
+//! Runs a minitia node from a home directory: opens the node, serves the CometBFT RPC and
+//! produces blocks until shutdown.
+
+use std::{future::Future, path::Path, sync::Arc, time::Duration};
+
+use minitia_chain::{
+    app::CosmosApp,
+    node::{
+        genesis::{GenesisDoc, GenesisError},
+        keys::{KeyError, ValidatorKey},
+        mempool::MempoolLimits,
+        Node, NodeError, NodeOptions,
+    },
+};
+
+use crate::config::NodeConfig;
+
+/// Why the node could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Genesis unreadable or invalid.
+    #[error(transparent)]
+    Genesis(#[from] GenesisError),
+    /// Validator key unreadable or invalid.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The node failed.
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    /// The RPC address could not be bound.
+    #[error("cannot listen for RPC on {addr}: {source}; is another node running? change [rpc] listen in minitia.toml or pass --rpc.listen")]
+    Bind {
+        /// Address.
+        addr: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// Something else went wrong (I/O on the home dir).
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Opens the node of `home` with `config`.
+pub fn open_node(home: &Path, config: &NodeConfig) -> Result<Arc<Node<CosmosApp>>, RunError> {
+    let gpath = config.genesis_path(home);
+    let genesis = GenesisDoc::load(&gpath)?;
+    let genesis_json: serde_json::Value = std::fs::read(&gpath)
+        .map_err(|e| RunError::Other(format!("{}: {e}", gpath.display())))
+        .and_then(|b| serde_json::from_slice(&b).map_err(|e| RunError::Other(format!("{}: {e}", gpath.display()))))?;
+    let app_config = genesis.app_config().map_err(|e| RunError::Other(format!("{}: {e}", gpath.display())))?;
+    let validator = ValidatorKey::load(&config.validator_key_path(home))?;
+    let app = CosmosApp::new(app_config, vec![]);
+    let opts = NodeOptions {
+        data_dir: config.data_dir(home),
+        genesis,
+        genesis_json,
+        validator,
+        mempool: MempoolLimits { max_txs: config.mempool.max_txs, max_bytes: config.mempool.max_bytes as usize },
+        max_block_txs: 10_000,
+        max_block_bytes: 16 << 20,
+        create_empty_blocks: config.sequencer.create_empty_blocks,
+        moniker: home.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "minitia".into()),
+        rpc_address: format!("tcp://{}", config.rpc.listen),
+        retained_versions: 100,
+    };
+    Ok(Node::open(app, opts)?)
+}
+
+/// Runs the node of `home` until `shutdown` resolves.
+pub async fn run_node(home: &Path, config: &NodeConfig, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), RunError> {
+    let node = {
+        let home = home.to_path_buf();
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || open_node(&home, &config))
+            .await
+            .map_err(|e| RunError::Other(format!("node start panicked: {e}")))??
+    };
+    let listener = tokio::net::TcpListener::bind(config.rpc.listen)
+        .await
+        .map_err(|source| RunError::Bind { addr: config.rpc.listen.to_string(), source })?;
+    tracing::info!(rpc = %config.rpc.listen, height = node.height(), "minitia node started");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut rpc_stop = stop_rx.clone();
+    let rpc = tokio::spawn(minitia_chain::rpc::serve(node.clone(), listener, async move {
+        let _ = rpc_stop.wait_for(|v| *v).await;
+    }));
+    let mut prod_stop = stop_rx;
+    let block_time: Duration = config.sequencer.block_time;
+    let producer = node.clone().run_producer(block_time, async move {
+        let _ = prod_stop.wait_for(|v| *v).await;
+    });
+    tokio::pin!(producer);
+    tokio::pin!(shutdown);
+    let result = tokio::select! {
+        r = &mut producer => r.map_err(RunError::from),
+        _ = &mut shutdown => {
+            tracing::info!("shutting down");
+            let _ = stop_tx.send(true);
+            producer.await.map_err(RunError::from)
+        }
+    };
+    let _ = stop_tx.send(true);
+    let _ = rpc.await;
+    result
+}
