@@ -347,3 +347,59 @@ fn locals_safety() {
     ];
     verify(module(code, vec![SignatureToken::U64])).unwrap();
 }
+
+/// Every corpus module with an integer `Add` is rejected once that `Add` becomes `Or`, at
+/// exactly the mutated instruction.
+#[test]
+fn mutated_corpus_code_is_rejected() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/testdata/move/initia-framework/stdlib");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    let mut mutated = 0;
+    for path in paths {
+        let mut m = load_module(&std::fs::read(&path).unwrap()).unwrap();
+        let site = m.function_defs.iter().enumerate().find_map(|(f, d)| {
+            let code = d.code.as_ref()?;
+            code.code
+                .iter()
+                .position(|i| *i == Bytecode::Add)
+                .map(|pc| (f, pc))
+        });
+        let Some((f, pc)) = site else { continue };
+        if let Some(code) = m.function_defs[f].code.as_mut() {
+            code.code[pc] = Bytecode::Or;
+        }
+        let err = verify_module(&m).unwrap_err();
+        assert!(
+            err.location.starts_with(&format!("FunctionDefs[{f}] ("))
+                && err.location.ends_with(&format!(".code[{pc}]")),
+            "{}: {err}",
+            path.display()
+        );
+        assert!(
+            matches!(err.kind, K::TypeMismatch(_)),
+            "{}: {err}",
+            path.display()
+        );
+        mutated += 1;
+    }
+    println!("{mutated} mutated stdlib modules rejected");
+    assert!(mutated > 20, "only {mutated} modules had an Add");
+}
+
+#[test]
+fn unchecked_module_is_rejected_not_panicking() {
+    let mut m = module(vec![Bytecode::MoveLoc(0), Bytecode::Ret], vec![]);
+    m.function_defs[0].function = FunctionHandleIndex(7);
+    let err = verify_module(&m).unwrap_err();
+    assert_eq!(err.location, "module");
+    assert!(
+        err.to_string()
+            .contains("function handle index 7 out of bounds"),
+        "{err}"
+    );
+}

@@ -71,9 +71,15 @@ pub enum VerifyErrorKind {
     Other(String),
 }
 
-/// Verifies a module that passed [`crate::bounds::check_module`] and
-/// [`crate::structure::check_module_structure`].
+/// Verifies a module. The bounds and structure checks are run first (they are cheap), so
+/// that the passes below can index tables safely.
 pub fn verify_module(m: &CompiledModule) -> Result<(), VerifyError> {
+    crate::bounds::check_module(m)
+        .and_then(|()| crate::structure::check_module_structure(m))
+        .map_err(|e| VerifyError {
+            location: "module".to_string(),
+            kind: VerifyErrorKind::Other(format!("not well-formed: {e}")),
+        })?;
     signatures::verify_signatures(m)?;
     for (i, def) in m.function_defs.iter().enumerate() {
         if let Some(code) = &def.code {
