@@ -33,6 +33,18 @@ fn random_value(rng: &mut ChaCha8Rng) -> Vec<u8> {
     v
 }
 
+/// CPU time (user + system) this process used so far, from /proc (Linux); `None` elsewhere.
+/// Reported next to wall time because the benchmark machine is shared.
+fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // USER_HZ is 100 on every mainstream Linux configuration.
+    Some(Duration::from_millis(ticks * 10))
+}
+
 fn rate(n: usize, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64()
 }
@@ -78,6 +90,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut total, mut tree, mut db, mut updates) =
         (Duration::ZERO, Duration::ZERO, Duration::ZERO, 0);
     let mut latencies = Vec::with_capacity(blocks);
+    let cpu_start = cpu_time();
+    let (mut plain_db, mut plain_n, mut index_db, mut index_n) =
+        (Duration::ZERO, 0u32, Duration::ZERO, 0u32);
     for _ in 0..blocks {
         let mut ws = WriteSet::new();
         while ws.len() < block {
@@ -99,6 +114,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let s = store.last_commit_stats();
         tree += s.tree;
         db += s.db;
+        if s.indexed {
+            index_db += s.db;
+            index_n += 1;
+        } else {
+            plain_db += s.db;
+            plain_n += 1;
+        }
         updates += ws.len();
     }
     println!(
@@ -108,6 +130,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         total.as_secs_f64() * 1e3 / blocks as f64,
         tree.as_secs_f64() * 1e3 / blocks as f64,
         db.as_secs_f64() * 1e3 / blocks as f64,
+    );
+    if let (Some(a), Some(b)) = (cpu_start, cpu_time()) {
+        println!(
+            "commit CPU time: {:.1} s for {updates} updates = {:.0} updates per CPU-second",
+            (b - a).as_secs_f64(),
+            rate(updates, b - a)
+        );
+    }
+    println!(
+        "redb per commit: {:.1} ms for a plain commit ({plain_n}), {:.0} ms for one that also \
+         moved the log into the indexed history ({index_n})",
+        plain_db.as_secs_f64() * 1e3 / f64::from(plain_n.max(1)),
+        index_db.as_secs_f64() * 1e3 / f64::from(index_n.max(1)),
     );
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize].as_secs_f64() * 1e3;

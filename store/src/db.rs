@@ -158,19 +158,24 @@ impl Db {
             }
             if index {
                 // Sort by (key, version) so the inserts walk `values` once, left to right.
-                let mut rows: BTreeMap<(Vec<u8>, u64), Vec<u8>> = BTreeMap::new();
+                let mut rows: Vec<(Vec<u8>, u64, Vec<u8>)> = Vec::new();
                 for entry in log.iter().map_err(StoreError::db)? {
                     let (k, v) = entry.map_err(StoreError::db)?;
                     let (ver, key) = k.value();
-                    rows.insert((key.to_vec(), ver), v.value().to_vec());
+                    rows.push((key.to_vec(), ver, v.value().to_vec()));
                 }
+                // (key, version) pairs are unique, so an unstable sort is deterministic.
+                rows.sort_unstable_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
                 let mut values = tx.open_table(VALUES).map_err(StoreError::db)?;
-                for ((key, ver), row) in &rows {
+                for (key, ver, row) in &rows {
                     values
                         .insert((key.as_slice(), *ver), row.as_slice())
                         .map_err(StoreError::db)?;
                 }
-                log.retain(|_, _| false).map_err(StoreError::db)?;
+                // Dropping the table frees its pages wholesale instead of row by row.
+                drop(log);
+                tx.delete_table(LOG).map_err(StoreError::db)?;
+                tx.open_table(LOG).map_err(StoreError::db)?;
                 let mut meta = tx.open_table(META).map_err(StoreError::db)?;
                 meta.insert(INDEXED_THROUGH, version)
                     .map_err(StoreError::db)?;

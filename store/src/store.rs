@@ -37,7 +37,7 @@ impl Default for StoreConfig {
         Self {
             retained_versions: 100,
             cache_bytes: 1 << 30,
-            index_interval: 32,
+            index_interval: 64,
         }
     }
 }
@@ -63,6 +63,8 @@ pub struct CommitStats {
     pub tree: Duration,
     /// Writing and durably committing the redb transaction.
     pub db: Duration,
+    /// Whether this commit also moved the write log into the indexed history.
+    pub indexed: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -189,6 +191,7 @@ impl Store {
             writes: writes.len(),
             tree: tree_done - started,
             db: tree_done.elapsed(),
+            indexed: index,
         };
         self.trees.push_back((version, next));
         while self.trees.len() > self.retained {

@@ -311,6 +311,29 @@ fn build(depth: usize, leaves: &[Arc<Leaf>]) -> Option<Node> {
     }
 }
 
+/// The subtree at `depth` holding exactly two leaves with distinct key hashes.
+fn pair(depth: usize, a: &Arc<Leaf>, b: &Arc<Leaf>) -> Option<Node> {
+    let (lo, hi) = if a.key_hash < b.key_hash {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    // First bit at or below `depth` where the two paths part.
+    let split = (depth..MAX_DEPTH)
+        .find(|&d| bit(&lo.key_hash, d) != bit(&hi.key_hash, d))
+        .unwrap_or(MAX_DEPTH);
+    let mut node = join(Some(Node::Leaf(lo.clone())), Some(Node::Leaf(hi.clone())));
+    // Shared bits above the split: inner nodes with one empty child.
+    for d in (depth..split).rev() {
+        node = if bit(&lo.key_hash, d) {
+            join(None, node)
+        } else {
+            join(node, None)
+        };
+    }
+    node
+}
+
 /// `node` (at `depth`) with `ops` applied; `ops` all share `node`'s path prefix.
 fn update(node: Option<&Node>, depth: usize, ops: &[Op]) -> Option<Node> {
     if ops.is_empty() {
@@ -320,6 +343,16 @@ fn update(node: Option<&Node>, depth: usize, ops: &[Op]) -> Option<Node> {
         None => {
             let leaves: Vec<Arc<Leaf>> = ops.iter().filter_map(|o| o.leaf.clone()).collect();
             build(depth, &leaves)
+        }
+        // The common cases of a large batch at the bottom of the tree: one op meeting one leaf
+        // or an empty slot. Handled without collecting a leaf list.
+        Some(Node::Leaf(old)) if ops.len() == 1 => {
+            let op = &ops[0];
+            match &op.leaf {
+                _ if op.key_hash == old.key_hash => op.leaf.clone().map(Node::Leaf),
+                None => node.cloned(),
+                Some(new) => pair(depth, old, new),
+            }
         }
         Some(Node::Leaf(old)) => {
             // Merge the existing leaf into the sorted new leaves unless an op replaces it.

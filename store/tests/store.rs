@@ -161,7 +161,7 @@ fn reopen_restores_latest_root_and_history() {
             .unwrap();
         (r2, r1)
     };
-    let mut store = Store::open(&path, StoreConfig::default()).unwrap();
+    let store = Store::open(&path, StoreConfig::default()).unwrap();
     assert_eq!(store.latest_version(), 2);
     assert_eq!(store.root(), root);
     assert_eq!(store.root_at(1).unwrap(), root1);
