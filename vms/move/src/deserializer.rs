@@ -31,12 +31,11 @@ pub fn deserialize_module(binary: &[u8]) -> Result<CompiledModule, DeserializeEr
         aptos_flavour,
         ..Default::default()
     };
-    let tail = Reader::new(binary, layout.contents_end, binary.len(), version);
     for table in &layout.tables {
         let r = Reader::new(binary, table.start, table.end, version);
         load_module_table(table.kind, r, &mut module)?;
     }
-    let mut tail = tail;
+    let mut tail = Reader::new(binary, layout.contents_end, binary.len(), version);
     let ctx = |kind| DeserializeError {
         context: "module tail".to_string(),
         kind,
@@ -88,16 +87,16 @@ fn header_error(kind: K) -> DeserializeError {
 
 /// Reads magic and version; returns a reader positioned at the table count.
 fn read_header(binary: &[u8]) -> Result<(Reader<'_>, u32, bool), DeserializeError> {
-    let magic_len = binary.len().min(MOVE_MAGIC.len());
-    if binary[..magic_len] != MOVE_MAGIC[..magic_len] || magic_len < MOVE_MAGIC.len() {
-        if magic_len < MOVE_MAGIC.len() && binary[..magic_len] == MOVE_MAGIC[..magic_len] {
-            return Err(header_error(K::Truncated {
-                offset: magic_len,
-                what: "magic",
-            }));
-        }
+    let prefix = &binary[..binary.len().min(MOVE_MAGIC.len())];
+    if prefix != &MOVE_MAGIC[..prefix.len()] {
         return Err(header_error(K::BadMagic {
-            found: binary[..magic_len].to_vec(),
+            found: prefix.to_vec(),
+        }));
+    }
+    if prefix.len() < MOVE_MAGIC.len() {
+        return Err(header_error(K::Truncated {
+            offset: prefix.len(),
+            what: "magic",
         }));
     }
     let mut reader = Reader::new(binary, MOVE_MAGIC.len(), binary.len(), 0);

@@ -191,7 +191,7 @@ fn call(
                 })?;
             session
                 .gas
-                .charge(natives::base_cost())
+                .charge(gas::NATIVE_BASE_COST)
                 .map_err(Fault::Vm)?;
             let mut ctx = NativeContext {
                 gas: &mut session.gas,

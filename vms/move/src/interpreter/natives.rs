@@ -5,7 +5,7 @@ use sha2::Digest;
 
 use crate::errors::VmError;
 use crate::file_format::AccountAddress;
-use crate::interpreter::gas::{GasMeter, NATIVE_BASE_COST, NATIVE_PER_BYTE_COST};
+use crate::interpreter::gas::{GasMeter, NATIVE_PER_BYTE_COST};
 use crate::interpreter::value::{kind, to_bcs, Reference, Value};
 use crate::types::{address_from_u64, Type};
 
@@ -453,9 +453,4 @@ pub fn compare_values(a: &Value, b: &Value) -> Result<std::cmp::Ordering, String
         (Value::Ref(x), Value::Ref(y)) => compare_values(&x.read()?, &y.read()?)?,
         (x, y) => return Err(format!("cannot compare {} with {}", kind(x), kind(y))),
     })
-}
-
-/// Cost charged before any native runs.
-pub const fn base_cost() -> u64 {
-    NATIVE_BASE_COST
 }
