@@ -23,7 +23,7 @@ pub fn matches(query: &Query, events: &BTreeMap<String, Vec<String>>) -> bool {
         let want = kind.to_string();
         let ok = events
             .get("tm.event")
-            .is_some_and(|vs| vs.iter().any(|v| *v == want));
+            .is_some_and(|vs| vs.contains(&want));
         if !ok {
             return false;
         }
@@ -167,6 +167,7 @@ mod tests {
             ("transfer.recipient", "init1abc"),
             ("transfer.recipient", "init1def"),
             ("block.time", "2024-05-01T10:00:00Z"),
+            ("block.date", "2024-05-01"),
         ]);
         assert!(matches(&q("tm.event='Tx'"), &e));
         assert!(!matches(&q("tm.event='NewBlock'"), &e));
@@ -183,7 +184,13 @@ mod tests {
         assert!(!matches(&q("message.sender EXISTS"), &e));
         assert!(matches(&q("block.time > TIME 2024-04-30T00:00:00Z"), &e));
         assert!(!matches(&q("block.time < TIME 2024-04-30T00:00:00Z"), &e));
-        assert!(matches(&q("block.time >= DATE 2024-05-01"), &e));
+        assert!(matches(&q("block.date >= DATE 2024-05-01"), &e));
+        assert!(matches(&q("block.date = DATE 2024-05-01"), &e));
+        assert!(!matches(&q("block.date > DATE 2024-05-01"), &e));
+        // As in CometBFT, DATE operands only match values that are dates.
+        assert!(!matches(&q("block.time >= DATE 2024-05-01"), &e));
+        assert!(matches(&q("transfer.amount = 100"), &e));
+        assert!(!matches(&q("transfer.recipient < 5"), &e));
         assert!(!matches(&q("tm.event='Tx'"), &BTreeMap::new()));
     }
 }
