@@ -124,6 +124,20 @@ async fn http_client_reads_everything() {
         .expect("block_by_hash unknown");
     assert!(unknown.block.is_none());
 
+    // headers
+    let hd = c.header(1u32).await.expect("header");
+    assert_eq!(hd.header, node.blocks[0].block.header);
+    let hd = c
+        .header_by_hash(node.blocks[1].block_id.hash)
+        .await
+        .expect("header_by_hash");
+    assert_eq!(hd.header.as_ref(), Some(&node.blocks[1].block.header));
+    let hd = c
+        .header_by_hash(sha256(b"nope"))
+        .await
+        .expect("header_by_hash unknown");
+    assert!(hd.header.is_none());
+
     // block_results (0.38: finalize_block_events, app_hash)
     let r = c.block_results(2u32).await.expect("block_results");
     let want = &node.results[1];
@@ -174,6 +188,11 @@ async fn http_client_reads_everything() {
     assert_eq!(g.chain_id.as_str(), CHAIN_ID);
     assert_eq!(g.initial_height, 1);
     assert_eq!(g.app_state["bank"]["denom"], "umin");
+    let chunk = c.genesis_chunked(0).await.expect("genesis_chunked");
+    assert_eq!((chunk.chunk, chunk.total), (0, 1));
+    let doc: serde_json::Value = serde_json::from_slice(&chunk.data).expect("genesis chunk json");
+    assert_eq!(doc, genesis_json());
+    assert!(c.genesis_chunked(1).await.is_err());
 
     // tx (the client sends the hash as base64)
     let t = c.tx(sha256(TX1), false).await.expect("tx");

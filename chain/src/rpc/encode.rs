@@ -307,6 +307,13 @@ pub(crate) fn block(r: &block_ep::Response) -> Result<Value, String> {
     Ok(json!({"block_id": block_id(&r.block_id)?, "block": block_value(&r.block)?}))
 }
 
+/// `ResultHeader`.
+pub(crate) fn header(h: &tendermint::block::Header) -> Result<Value, String> {
+    let mut v = to_value(h)?;
+    fix_header(&mut v);
+    Ok(json!({"header": v}))
+}
+
 /// `ResultBlock` for an unknown hash: CometBFT answers an empty block id and `block: null`.
 pub(crate) fn block_not_found() -> Value {
     json!({"block_id": empty_block_id(), "block": null})

@@ -186,13 +186,33 @@ fn enc(r: Result<Value, String>) -> Result<Value, RpcFail> {
     r.map_err(RpcFail::internal)
 }
 
-/// Runs a non-subscription method against the backend.
+/// Runs a non-subscription method against the backend. Backend calls are synchronous (they
+/// may hit storage), so they run on tokio's blocking pool; `broadcast_tx_commit` waits for the
+/// commit asynchronously.
 pub(crate) async fn call<B: RpcBackend>(
     backend: &Arc<B>,
     config: &RpcConfig,
     method: &str,
     p: &Params,
 ) -> Result<Value, RpcFail> {
+    if method == "broadcast_tx_commit" {
+        let tx = p
+            .bytes("tx")?
+            .ok_or_else(|| RpcFail::invalid_params("missing tx"))?;
+        return broadcast_tx_commit(backend, config, tx).await;
+    }
+    let b = Arc::clone(backend);
+    let m = method.to_string();
+    let p = p.clone();
+    tokio::task::spawn_blocking(move || call_sync(&*b, &m, &p))
+        .await
+        .map_err(|e| RpcFail::internal(format!("request failed: {e}")))?
+}
+
+/// Genesis chunk size of `genesis_chunked` (CometBFT's `genesisChunkSize`, 16 MiB).
+const GENESIS_CHUNK: usize = 16 * 1024 * 1024;
+
+fn call_sync<B: RpcBackend>(backend: &B, method: &str, p: &Params) -> Result<Value, RpcFail> {
     match method {
         "health" => Ok(json!({})),
         "status" => enc(encode::status(&backend.status()?)),
@@ -213,12 +233,6 @@ pub(crate) async fn call<B: RpcBackend>(
                 .ok_or_else(|| RpcFail::invalid_params("missing tx"))?;
             Ok(encode::broadcast_tx(&backend.submit_tx(tx)?))
         }
-        "broadcast_tx_commit" => {
-            let tx = p
-                .bytes("tx")?
-                .ok_or_else(|| RpcFail::invalid_params("missing tx"))?;
-            broadcast_tx_commit(backend, config, tx).await
-        }
         "block" => enc(encode::block(&backend.block(height_param(p, "height")?)?)),
         "block_by_hash" => {
             let Some(hash) = p.hash("hash")? else {
@@ -227,6 +241,36 @@ pub(crate) async fn call<B: RpcBackend>(
             match backend.block_by_hash(hash)? {
                 Some(b) => enc(encode::block(&b)),
                 None => Ok(encode::block_not_found()),
+            }
+        }
+        "header" => {
+            let b = backend.block(height_param(p, "height")?)?;
+            enc(encode::header(&b.block.header))
+        }
+        "header_by_hash" => match p.hash("hash")? {
+            Some(hash) => match backend.block_by_hash(hash)? {
+                Some(b) => enc(encode::header(&b.block.header)),
+                None => Ok(json!({"header": null})),
+            },
+            None => Ok(json!({"header": null})),
+        },
+        "genesis_chunked" => {
+            let doc = serde_json::to_vec(&backend.genesis()?)
+                .map_err(|e| RpcFail::internal(format!("failed to encode genesis: {e}")))?;
+            let chunks: Vec<&[u8]> = doc.chunks(GENESIS_CHUNK).collect();
+            let id = p
+                .u64("chunk")?
+                .ok_or_else(|| RpcFail::invalid_params("missing chunk"))?;
+            match usize::try_from(id).ok().and_then(|i| chunks.get(i)) {
+                Some(c) => Ok(json!({
+                    "chunk": id.to_string(),
+                    "total": chunks.len().to_string(),
+                    "data": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, c),
+                })),
+                None => Err(RpcFail::internal(format!(
+                    "there are {} chunks, {id} is invalid",
+                    chunks.len().saturating_sub(1)
+                ))),
             }
         }
         "block_results" => enc(encode::block_results(

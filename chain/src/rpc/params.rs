@@ -16,8 +16,9 @@ use super::jsonrpc::RpcFail;
 pub(crate) fn positional_names(method: &str) -> &'static [&'static str] {
     match method {
         "blockchain" => &["minHeight", "maxHeight"],
-        "block" | "block_results" | "commit" => &["height"],
-        "block_by_hash" => &["hash"],
+        "block" | "block_results" | "commit" | "header" => &["height"],
+        "block_by_hash" | "header_by_hash" => &["hash"],
+        "genesis_chunked" => &["chunk"],
         "tx" => &["hash", "prove"],
         "tx_search" => &["query", "prove", "page", "per_page", "order_by"],
         "validators" => &["height", "page", "per_page"],

@@ -21,9 +21,7 @@ pub fn matches(query: &Query, events: &BTreeMap<String, Vec<String>>) -> bool {
     }
     if let Some(kind) = &query.event_type {
         let want = kind.to_string();
-        let ok = events
-            .get("tm.event")
-            .is_some_and(|vs| vs.contains(&want));
+        let ok = events.get("tm.event").is_some_and(|vs| vs.contains(&want));
         if !ok {
             return false;
         }
