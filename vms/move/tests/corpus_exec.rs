@@ -244,3 +244,42 @@ fn ordered_map_enum_based_collection() {
     .unwrap();
     assert_eq!(values, vec![u64s(&[10, 30])]);
 }
+
+#[test]
+fn from_bcs_decodes_with_type_layouts() {
+    let c = stdlib();
+    let r = call(
+        &c,
+        "from_bcs",
+        "to_u64",
+        &[],
+        vec![bytes(&[2, 1, 0, 0, 0, 0, 0, 0])],
+    )
+    .unwrap();
+    assert_eq!(r, vec![Value::U64(258)]);
+    let r = call(
+        &c,
+        "from_bcs",
+        "to_string",
+        &[],
+        vec![bytes(&[2, b'h', b'i'])],
+    )
+    .unwrap();
+    assert_eq!(r, vec![Value::Struct(vec![bytes(b"hi")])]);
+    // Wrong length: the native aborts.
+    match call(&c, "from_bcs", "to_u64", &[], vec![bytes(&[1, 2])]) {
+        Err(VmError::Abort { code, location, .. }) => {
+            assert_eq!(
+                code,
+                minitia_vm_move::interpreter::natives::FROM_BCS_ABORT_CODE
+            );
+            assert_eq!(location, "0x1::from_bcs::to_u64");
+        }
+        other => panic!("expected abort, got {other:?}"),
+    }
+    // Invalid UTF-8 is rejected by the Move code after decoding.
+    match call(&c, "from_bcs", "to_string", &[], vec![bytes(&[1, 0xff])]) {
+        Err(VmError::Abort { location, .. }) => assert_eq!(location, "0x1::from_bcs::to_string"),
+        other => panic!("expected abort, got {other:?}"),
+    }
+}

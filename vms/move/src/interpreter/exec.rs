@@ -74,6 +74,7 @@ impl From<NativeError> for Fault {
             NativeError::Vector(r) => Fault::Vector(r),
             NativeError::Invariant(r) => Fault::Invariant(r),
             NativeError::Vm(e) => Fault::Vm(e),
+            NativeError::Abort(code) => Fault::Abort(code),
         }
     }
 }
@@ -193,8 +194,11 @@ fn call(
                 .gas
                 .charge(gas::NATIVE_BASE_COST)
                 .map_err(Fault::Vm)?;
+            let cache = session.cache;
+            let layout = |t: &Type| super::layout_of(cache, t);
             let mut ctx = NativeContext {
                 gas: &mut session.gas,
+                layout: &layout,
             };
             let results = native(&mut ctx, &ty_args, args)?;
             stack.extend(results);
@@ -619,8 +623,11 @@ fn native_vector(
     };
     let f = natives::find_native(&crate::types::address_from_u64(1), "vector", name)
         .ok_or_else(|| Fault::Invariant(format!("vector operation {name} missing")))?;
+    let cache = session.cache;
+    let layout = |t: &Type| super::layout_of(cache, t);
     let mut ctx = NativeContext {
         gas: &mut session.gas,
+        layout: &layout,
     };
     Ok(f(&mut ctx, &[], args)?)
 }

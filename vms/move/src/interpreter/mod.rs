@@ -132,68 +132,70 @@ impl<'a> Session<'a> {
 
     /// The layout of a fully instantiated type, used to decode BCS.
     pub fn layout(&self, ty: &Type) -> Result<Layout, String> {
-        self.layout_at(ty, 0)
+        layout_of(self.cache, ty)
     }
+}
 
-    fn layout_at(&self, ty: &Type, depth: usize) -> Result<Layout, String> {
-        if depth > MAX_TYPE_DEPTH {
-            return Err(format!("type nests deeper than {MAX_TYPE_DEPTH}"));
-        }
-        Ok(match ty {
-            Type::Bool => Layout::Bool,
-            Type::U8 => Layout::U8,
-            Type::U16 => Layout::U16,
-            Type::U32 => Layout::U32,
-            Type::U64 => Layout::U64,
-            Type::U128 => Layout::U128,
-            Type::U256 => Layout::U256,
-            Type::Address => Layout::Address,
-            Type::Signer => Layout::Signer,
-            Type::Vector(t) => Layout::Vector(Box::new(self.layout_at(t, depth + 1)?)),
-            Type::Struct {
-                module,
-                name,
-                type_args,
-            } => {
-                let loaded = self
-                    .cache
-                    .get(module)
-                    .ok_or_else(|| format!("module {module} not loaded"))?;
-                let idx = loaded
-                    .struct_index(name)
-                    .ok_or_else(|| format!("struct {module}::{name} not found"))?;
-                let def = &loaded.module.struct_defs[idx.into_index()];
-                let field_layouts = |fields: &[crate::file_format::FieldDefinition]| {
-                    fields
-                        .iter()
-                        .map(|f| {
-                            let t = Type::from_token(&loaded.module, &f.signature)
-                                .subst(type_args)
-                                .ok_or_else(|| format!("bad type argument in {module}::{name}"))?;
-                            self.layout_at(&t, depth + 1)
-                        })
-                        .collect::<Result<Vec<_>, String>>()
-                };
-                match &def.field_information {
-                    StructFieldInformation::Native => {
-                        return Err(format!("native struct {module}::{name} has no layout"))
-                    }
-                    StructFieldInformation::Declared(fields) => {
-                        Layout::Struct(field_layouts(fields)?)
-                    }
-                    StructFieldInformation::DeclaredVariants(variants) => Layout::Enum(
-                        variants
-                            .iter()
-                            .map(|v| field_layouts(&v.fields))
-                            .collect::<Result<_, _>>()?,
-                    ),
-                }
-            }
-            Type::Reference(_) | Type::MutableReference(_) | Type::TyParam(_) => {
-                return Err(format!("type {ty} has no storage layout"))
-            }
-        })
+/// The layout of a fully instantiated type, resolving structs in `cache`.
+pub fn layout_of(cache: &ModuleCache, ty: &Type) -> Result<Layout, String> {
+    layout_at(cache, ty, 0)
+}
+
+fn layout_at(cache: &ModuleCache, ty: &Type, depth: usize) -> Result<Layout, String> {
+    if depth > MAX_TYPE_DEPTH {
+        return Err(format!("type nests deeper than {MAX_TYPE_DEPTH}"));
     }
+    Ok(match ty {
+        Type::Bool => Layout::Bool,
+        Type::U8 => Layout::U8,
+        Type::U16 => Layout::U16,
+        Type::U32 => Layout::U32,
+        Type::U64 => Layout::U64,
+        Type::U128 => Layout::U128,
+        Type::U256 => Layout::U256,
+        Type::Address => Layout::Address,
+        Type::Signer => Layout::Signer,
+        Type::Vector(t) => Layout::Vector(Box::new(layout_at(cache, t, depth + 1)?)),
+        Type::Struct {
+            module,
+            name,
+            type_args,
+        } => {
+            let loaded = cache
+                .get(module)
+                .ok_or_else(|| format!("module {module} not loaded"))?;
+            let idx = loaded
+                .struct_index(name)
+                .ok_or_else(|| format!("struct {module}::{name} not found"))?;
+            let def = &loaded.module.struct_defs[idx.into_index()];
+            let field_layouts = |fields: &[crate::file_format::FieldDefinition]| {
+                fields
+                    .iter()
+                    .map(|f| {
+                        let t = Type::from_token(&loaded.module, &f.signature)
+                            .subst(type_args)
+                            .ok_or_else(|| format!("bad type argument in {module}::{name}"))?;
+                        layout_at(cache, &t, depth + 1)
+                    })
+                    .collect::<Result<Vec<_>, String>>()
+            };
+            match &def.field_information {
+                StructFieldInformation::Native => {
+                    return Err(format!("native struct {module}::{name} has no layout"))
+                }
+                StructFieldInformation::Declared(fields) => Layout::Struct(field_layouts(fields)?),
+                StructFieldInformation::DeclaredVariants(variants) => Layout::Enum(
+                    variants
+                        .iter()
+                        .map(|v| field_layouts(&v.fields))
+                        .collect::<Result<_, _>>()?,
+                ),
+            }
+        }
+        Type::Reference(_) | Type::MutableReference(_) | Type::TyParam(_) => {
+            return Err(format!("type {ty} has no storage layout"))
+        }
+    })
 }
 
 /// Checks the argument count and passes by-value arguments of reference parameters

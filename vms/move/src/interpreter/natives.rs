@@ -1,12 +1,12 @@
 //! Native functions of the standard library at address `0x1`: `vector`, `signer`, `bcs`,
-//! `hash`, `string` and `cmp`. Semantics follow the Move stdlib documentation of each function.
+//! `hash`, `string`, `cmp` and `from_bcs`. Semantics follow the Move stdlib documentation of each function.
 
 use sha2::Digest;
 
 use crate::errors::VmError;
 use crate::file_format::AccountAddress;
 use crate::interpreter::gas::{GasMeter, NATIVE_PER_BYTE_COST};
-use crate::interpreter::value::{kind, to_bcs, Reference, Value};
+use crate::interpreter::value::{from_bcs, kind, to_bcs, Layout, Reference, Value};
 use crate::types::{address_from_u64, Type};
 
 /// Why a native failed.
@@ -18,12 +18,20 @@ pub enum NativeError {
     Invariant(String),
     /// Gas exhaustion or another complete VM error.
     Vm(VmError),
+    /// The native aborts like Move code would, with this code.
+    Abort(u64),
 }
+
+/// Abort code of `from_bcs::from_bytes` on undecodable input: `std::error::invalid_argument(1)`
+/// (`0x1_0001`). Chosen here; the reference implementation's code may differ.
+pub const FROM_BCS_ABORT_CODE: u64 = 0x1_0001;
 
 /// Execution context handed to natives.
 pub struct NativeContext<'a> {
     /// The session's gas meter.
     pub gas: &'a mut GasMeter,
+    /// Resolves the BCS layout of a fully instantiated type.
+    pub layout: &'a dyn Fn(&Type) -> Result<Layout, String>,
 }
 
 impl NativeContext<'_> {
@@ -63,6 +71,7 @@ pub fn find_native(address: &AccountAddress, module: &str, function: &str) -> Op
             |ctx, _, args| hash(ctx, args, |b| sha3::Sha3_256::digest(b).to_vec())
         }
         ("cmp", "compare") => cmp_compare,
+        ("from_bcs", "from_bytes") => from_bcs_from_bytes,
         ("string", "internal_check_utf8") => string_check_utf8,
         ("string", "internal_is_char_boundary") => string_is_char_boundary,
         ("string", "internal_sub_string") => string_sub_string,
@@ -398,6 +407,31 @@ fn string_index_of(
             .unwrap_or(hay.len())
     };
     Ok(vec![Value::U64(pos as u64)])
+}
+
+/// `from_bcs::from_bytes<T>(vector<u8>): T`: decodes BCS with the layout of `T`.
+fn from_bcs_from_bytes(
+    ctx: &mut NativeContext<'_>,
+    ty_args: &[Type],
+    args: Vec<Value>,
+) -> Result<Vec<Value>, NativeError> {
+    let args = arity(args, 1)?;
+    let [ty] = ty_args else {
+        return Err(NativeError::Invariant(
+            "from_bytes expects one type argument".into(),
+        ));
+    };
+    let bytes = as_bytes(&args[0])?;
+    ctx.charge_bytes(bytes.len())?;
+    let layout = (ctx.layout)(ty).map_err(NativeError::Invariant)?;
+    if matches!(layout, Layout::Signer) {
+        return Err(NativeError::Invariant(
+            "cannot create a signer from bytes".into(),
+        ));
+    }
+    from_bcs(&bytes, &layout)
+        .map(|v| vec![v])
+        .map_err(|_| NativeError::Abort(FROM_BCS_ABORT_CODE))
 }
 
 /// `cmp::compare<T>(&T, &T): Ordering`, where `Ordering` is the enum
