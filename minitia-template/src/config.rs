@@ -1,0 +1,685 @@
+//! The node's `minitia.toml`: one section per component, every field optional.
+//!
+//! Precedence, lowest to highest: built-in defaults, `<home>/minitia.toml`, environment
+//! variables, command-line flags (applied by the CLI on the loaded [`NodeConfig`]).
+//!
+//! Every field can be overridden from the environment as `MINITIA_<SECTION>_<FIELD>`, upper
+//! case, e.g. `MINITIA_RPC_LISTEN=0.0.0.0:26657`, `MINITIA_SEQUENCER_BLOCK_TIME=1s`,
+//! `MINITIA_SEQUENCER_CREATE_EMPTY_BLOCKS=true`, `MINITIA_MEMPOOL_MAX_TXS=5000`.
+//!
+//! Relative paths are relative to the home directory ([`NodeConfig::resolve`]).
+
+use std::{
+    fmt,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    str::FromStr,
+    time::Duration,
+};
+
+use serde::{de::DeserializeOwned, Deserialize, Deserializer, Serialize, Serializer};
+
+/// Name of the config file inside a home directory.
+pub const CONFIG_FILE: &str = "minitia.toml";
+
+/// Prefix of environment overrides.
+pub const ENV_PREFIX: &str = "MINITIA_";
+
+/// Smallest accepted block time.
+pub const MIN_BLOCK_TIME: Duration = Duration::from_millis(10);
+/// Largest accepted block time.
+pub const MAX_BLOCK_TIME: Duration = Duration::from_secs(60);
+
+/// Why the configuration could not be loaded. Messages name the source, the field and the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file exists but could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML.
+    #[error("{path} is not valid TOML: {message}")]
+    Syntax {
+        /// File.
+        path: PathBuf,
+        /// Parser message (with line and column).
+        message: String,
+    },
+    /// A field has a bad value, or is unknown.
+    #[error("{source_name}: {field}{value}: {message}", value = fmt_value(.value))]
+    Field {
+        /// `minitia.toml` or the environment variable.
+        source_name: String,
+        /// `section.field`.
+        field: String,
+        /// The value given, as written.
+        value: Option<String>,
+        /// What was expected.
+        message: String,
+    },
+}
+
+fn fmt_value(v: &Option<String>) -> String {
+    v.as_ref().map(|v| format!(" = {v}")).unwrap_or_default()
+}
+
+/// The node configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NodeConfig {
+    /// Genesis and data locations.
+    pub chain: ChainConfig,
+    /// Block production.
+    pub sequencer: SequencerConfig,
+    /// Pending transactions.
+    pub mempool: MempoolConfig,
+    /// CometBFT-compatible RPC server.
+    pub rpc: RpcConfig,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// `[chain]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChainConfig {
+    /// Genesis file, home-relative unless absolute.
+    pub genesis: PathBuf,
+    /// Data directory (block store, state, mempool), home-relative unless absolute.
+    pub data_dir: PathBuf,
+}
+
+impl Default for ChainConfig {
+    fn default() -> Self {
+        Self {
+            genesis: "genesis.json".into(),
+            data_dir: "data".into(),
+        }
+    }
+}
+
+/// `[sequencer]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SequencerConfig {
+    /// Time between blocks, e.g. `"500ms"`, `"2s"`.
+    #[serde(
+        serialize_with = "serialize_duration",
+        deserialize_with = "deserialize_block_time"
+    )]
+    pub block_time: Duration,
+    /// Seal blocks that carry no transactions.
+    pub create_empty_blocks: bool,
+    /// The sequencer's ed25519 key (CometBFT format), home-relative unless absolute.
+    pub validator_key: PathBuf,
+}
+
+impl Default for SequencerConfig {
+    fn default() -> Self {
+        Self {
+            block_time: Duration::from_millis(500),
+            create_empty_blocks: false,
+            validator_key: "keys/priv_validator_key.json".into(),
+        }
+    }
+}
+
+/// `[mempool]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MempoolConfig {
+    /// Most pending transactions.
+    pub max_txs: usize,
+    /// Most pending bytes.
+    pub max_bytes: u64,
+}
+
+impl Default for MempoolConfig {
+    fn default() -> Self {
+        Self {
+            max_txs: 10_000,
+            max_bytes: 100 * 1024 * 1024,
+        }
+    }
+}
+
+/// `[rpc]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RpcConfig {
+    /// Listen address of the CometBFT JSON-RPC server.
+    #[serde(deserialize_with = "deserialize_socket_addr")]
+    pub listen: SocketAddr,
+}
+
+impl Default for RpcConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 26657)),
+        }
+    }
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// A `tracing` filter: a level (`info`) or directives (`info,minitia_chain=debug`).
+    /// `RUST_LOG`, when set, wins.
+    pub level: String,
+    /// Output format.
+    pub format: LogFormat,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            format: LogFormat::Text,
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            _ => Err(format!(
+                "unknown log format {s:?}: expected \"text\" or \"json\""
+            )),
+        }
+    }
+}
+
+/// Parses `"500ms"`, `"2s"`, `"1m"` (an integer and a unit: `ms`, `s` or `m`).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let expected = || format!("expected a duration like \"500ms\" or \"2s\", got {s:?}");
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(expected)?;
+    let (num, unit) = s.split_at(split);
+    if num.is_empty() {
+        return Err(expected());
+    }
+    let n: u64 = num.parse().map_err(|_| expected())?;
+    match unit.trim() {
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" => Ok(Duration::from_secs(n)),
+        "m" => n
+            .checked_mul(60)
+            .map(Duration::from_secs)
+            .ok_or_else(expected),
+        _ => Err(expected()),
+    }
+}
+
+/// Parses a block time and checks it lies within [`MIN_BLOCK_TIME`]..=[`MAX_BLOCK_TIME`].
+pub fn parse_block_time(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < MIN_BLOCK_TIME || d > MAX_BLOCK_TIME {
+        return Err(format!(
+            "block time {s:?} is out of range: use between {} and {}",
+            format_duration(MIN_BLOCK_TIME),
+            format_duration(MAX_BLOCK_TIME)
+        ));
+    }
+    Ok(d)
+}
+
+/// Formats a duration the way [`parse_duration`] reads it.
+pub fn format_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms > 0 && ms.checked_rem(60_000) == Some(0) {
+        format!("{}m", ms / 60_000)
+    } else if ms > 0 && ms.checked_rem(1000) == Some(0) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
+/// Parses `host:port` with a numeric IP.
+pub fn parse_listen(s: &str) -> Result<SocketAddr, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("expected an address like \"127.0.0.1:26657\", got {s:?}"))
+}
+
+fn serialize_duration<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_duration(*d))
+}
+
+fn deserialize_block_time<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let s = String::deserialize(d).map_err(|_| {
+        serde::de::Error::custom("expected a duration like \"500ms\" or \"2s\" (a quoted string)")
+    })?;
+    parse_block_time(&s).map_err(serde::de::Error::custom)
+}
+
+fn deserialize_socket_addr<'de, D: Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Error> {
+    let s = String::deserialize(d).map_err(|_| {
+        serde::de::Error::custom("expected an address like \"127.0.0.1:26657\" (a quoted string)")
+    })?;
+    parse_listen(&s).map_err(serde::de::Error::custom)
+}
+
+impl NodeConfig {
+    /// Reads `<home>/minitia.toml` (defaults if it is absent), then applies `MINITIA_*`
+    /// environment overrides.
+    pub fn load(home: &Path) -> Result<Self, ConfigError> {
+        Self::load_with_env(home, |k| std::env::var(k).ok())
+    }
+
+    /// [`NodeConfig::load`] with an injectable environment (for tests).
+    pub fn load_with_env(
+        home: &Path,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let path = home.join(CONFIG_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(source) => return Err(ConfigError::Io { path, source }),
+        };
+        let mut cfg = Self::parse(&text).map_err(|e| match e {
+            ConfigError::Syntax { message, .. } => ConfigError::Syntax {
+                path: path.clone(),
+                message,
+            },
+            other => other,
+        })?;
+        cfg.apply_env(env)?;
+        Ok(cfg)
+    }
+
+    /// Parses the text of a `minitia.toml`. Errors name `minitia.toml` and the field.
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let root: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                path: CONFIG_FILE.into(),
+                message: e.to_string(),
+            })?;
+        let mut cfg = Self::default();
+        for (section, value) in &root {
+            let field_err =
+                |field: String, value: Option<String>, message: String| ConfigError::Field {
+                    source_name: CONFIG_FILE.into(),
+                    field,
+                    value,
+                    message,
+                };
+            let Some(table) = value.as_table() else {
+                return Err(field_err(
+                    section.clone(),
+                    Some(value.to_string()),
+                    format!("expected a section: write it as [{section}]"),
+                ));
+            };
+            match section.as_str() {
+                "chain" => cfg.chain = parse_section(section, table)?,
+                "sequencer" => cfg.sequencer = parse_section(section, table)?,
+                "mempool" => cfg.mempool = parse_section(section, table)?,
+                "rpc" => cfg.rpc = parse_section(section, table)?,
+                "log" => cfg.log = parse_section(section, table)?,
+                _ => {
+                    return Err(field_err(
+                        format!("[{section}]"),
+                        None,
+                        format!(
+                            "unknown section; known sections are {}",
+                            SECTIONS.map(|s| format!("[{s}]")).join(", ")
+                        ),
+                    ))
+                }
+            }
+        }
+        Ok(cfg)
+    }
+
+    /// Applies `MINITIA_<SECTION>_<FIELD>` overrides read through `env`.
+    pub fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        let defaults = toml::Table::try_from(&*self).map_err(|e| ConfigError::Field {
+            source_name: "environment".into(),
+            field: String::new(),
+            value: None,
+            message: e.to_string(),
+        })?;
+        for (section, fields) in &defaults {
+            let Some(fields) = fields.as_table() else {
+                continue;
+            };
+            let mut overrides = toml::Table::new();
+            for (field, current) in fields {
+                let var = env_var_name(section, field);
+                let Some(raw) = env(&var) else { continue };
+                let bad = |message: String| ConfigError::Field {
+                    source_name: format!("environment variable {var}"),
+                    field: format!("{section}.{field}"),
+                    value: Some(format!("{raw:?}")),
+                    message,
+                };
+                let v = match current {
+                    toml::Value::Boolean(_) => match raw.trim() {
+                        "true" | "1" => toml::Value::Boolean(true),
+                        "false" | "0" => toml::Value::Boolean(false),
+                        _ => return Err(bad("expected true or false".into())),
+                    },
+                    toml::Value::Integer(_) => toml::Value::Integer(
+                        raw.trim()
+                            .parse()
+                            .map_err(|_| bad("expected a non-negative integer".into()))?,
+                    ),
+                    _ => toml::Value::String(raw.clone()),
+                };
+                overrides.insert(field.clone(), v);
+            }
+            if overrides.is_empty() {
+                continue;
+            }
+            // Merge the overrides over the current section, then re-validate it.
+            let mut merged = fields.clone();
+            let mut source = String::new();
+            for (k, v) in overrides {
+                source = env_var_name(section, &k);
+                merged.insert(k, v);
+            }
+            let relabel = |e: ConfigError| match e {
+                ConfigError::Field {
+                    field,
+                    value,
+                    message,
+                    ..
+                } => ConfigError::Field {
+                    source_name: format!(
+                        "environment variable {}",
+                        env_var_name_from_path(&field).unwrap_or(source.clone())
+                    ),
+                    field,
+                    value,
+                    message,
+                },
+                other => other,
+            };
+            match section.as_str() {
+                "chain" => self.chain = parse_section(section, &merged).map_err(relabel)?,
+                "sequencer" => self.sequencer = parse_section(section, &merged).map_err(relabel)?,
+                "mempool" => self.mempool = parse_section(section, &merged).map_err(relabel)?,
+                "rpc" => self.rpc = parse_section(section, &merged).map_err(relabel)?,
+                "log" => self.log = parse_section(section, &merged).map_err(relabel)?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// `path` resolved against `home` unless it is absolute.
+    pub fn resolve(home: &Path, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            home.join(path)
+        }
+    }
+
+    /// The genesis file.
+    pub fn genesis_path(&self, home: &Path) -> PathBuf {
+        Self::resolve(home, &self.chain.genesis)
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self, home: &Path) -> PathBuf {
+        Self::resolve(home, &self.chain.data_dir)
+    }
+
+    /// The sequencer's validator key file.
+    pub fn validator_key_path(&self, home: &Path) -> PathBuf {
+        Self::resolve(home, &self.sequencer.validator_key)
+    }
+
+    /// The configuration as TOML (no comments; the commented reference is
+    /// `minitia.toml.example`).
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+/// The sections of `minitia.toml`, in file order.
+pub const SECTIONS: [&str; 5] = ["chain", "sequencer", "mempool", "rpc", "log"];
+
+/// `MINITIA_<SECTION>_<FIELD>`.
+pub fn env_var_name(section: &str, field: &str) -> String {
+    format!("{ENV_PREFIX}{}_{}", section, field).to_uppercase()
+}
+
+fn env_var_name_from_path(path: &str) -> Option<String> {
+    let (s, f) = path.split_once('.')?;
+    Some(env_var_name(s, f))
+}
+
+/// Deserializes a section key by key, so an error names `section.field` and its value.
+fn parse_section<T: DeserializeOwned>(
+    section: &str,
+    table: &toml::Table,
+) -> Result<T, ConfigError> {
+    for (key, value) in table {
+        let mut one = toml::Table::new();
+        one.insert(key.clone(), value.clone());
+        if let Err(e) = T::deserialize(toml::Value::Table(one)) {
+            return Err(ConfigError::Field {
+                source_name: CONFIG_FILE.into(),
+                field: format!("{section}.{key}"),
+                value: Some(value.to_string()),
+                message: clean_serde_message(e.message()),
+            });
+        }
+    }
+    T::deserialize(toml::Value::Table(table.clone())).map_err(|e| ConfigError::Field {
+        source_name: CONFIG_FILE.into(),
+        field: format!("[{section}]"),
+        value: None,
+        message: clean_serde_message(e.message()),
+    })
+}
+
+/// Turns serde's wording into advice ("unknown field `x`, expected one of ..." stays; type
+/// errors say what to write).
+fn clean_serde_message(m: &str) -> String {
+    // toml appends "\nin `key`"; the caller already names the field.
+    let m = m.split("\nin `").next().unwrap_or(m).trim();
+    if let Some(rest) = m.strip_prefix("unknown field ") {
+        return format!("unknown field {rest}");
+    }
+    if let Some(rest) = m.strip_prefix("invalid type: ") {
+        if let Some((got, want)) = rest.split_once(", expected ") {
+            let want = match want {
+                "usize" | "u64" | "u32" => "a non-negative integer",
+                "a boolean" => "true or false",
+                other => other,
+            };
+            return format!("expected {want}, got {got}");
+        }
+    }
+    m.to_string()
+}
+
+impl fmt::Display for LogFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Text => "text",
+            Self::Json => "json",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn empty_file_is_all_defaults() {
+        assert_eq!(NodeConfig::parse("").unwrap(), NodeConfig::default());
+        let d = NodeConfig::default();
+        assert_eq!(d.sequencer.block_time, Duration::from_millis(500));
+        assert_eq!(d.rpc.listen.to_string(), "127.0.0.1:26657");
+        assert_eq!(d.mempool.max_bytes, 104_857_600);
+    }
+
+    #[test]
+    fn example_file_parses_to_defaults() {
+        let text = include_str!("../minitia.toml.example");
+        assert_eq!(NodeConfig::parse(text).unwrap(), NodeConfig::default());
+    }
+
+    #[test]
+    fn defaults_round_trip_through_toml() {
+        let d = NodeConfig::default();
+        assert_eq!(NodeConfig::parse(&d.to_toml()).unwrap(), d);
+    }
+
+    #[test]
+    fn fields_parse() {
+        let c = NodeConfig::parse(
+            "[sequencer]\nblock_time = \"2s\"\ncreate_empty_blocks = true\n\
+             [rpc]\nlisten = \"0.0.0.0:1234\"\n[log]\nformat = \"json\"\n[mempool]\nmax_txs = 5\n",
+        )
+        .unwrap();
+        assert_eq!(c.sequencer.block_time, Duration::from_secs(2));
+        assert!(c.sequencer.create_empty_blocks);
+        assert_eq!(c.rpc.listen.port(), 1234);
+        assert_eq!(c.log.format, LogFormat::Json);
+        assert_eq!(c.mempool.max_txs, 5);
+        assert_eq!(c.mempool.max_bytes, MempoolConfig::default().max_bytes);
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("50ms").unwrap(), Duration::from_millis(50));
+        assert_eq!(parse_duration("10s").unwrap(), Duration::from_secs(10));
+        assert_eq!(parse_duration("1m").unwrap(), Duration::from_secs(60));
+        for bad in ["5", "", "ms", "1.5s", "5 hours", "-1s"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        let e = parse_block_time("5ms").unwrap_err();
+        assert!(e.contains("between 10ms and 1m"), "{e}");
+        assert!(parse_block_time("2m").is_err());
+        assert_eq!(format_duration(Duration::from_millis(1500)), "1500ms");
+    }
+
+    #[test]
+    fn bad_duration_names_file_field_and_fix() {
+        let e = NodeConfig::parse("[sequencer]\nblock_time = \"5\"\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "minitia.toml: sequencer.block_time = \"5\": expected a duration like \"500ms\" or \"2s\", got \"5\""
+        );
+        let e = NodeConfig::parse("[sequencer]\nblock_time = 5\n").unwrap_err();
+        assert!(e.to_string().contains("sequencer.block_time = 5"), "{e}");
+        assert!(e.to_string().contains("quoted string"), "{e}");
+        let e = NodeConfig::parse("[sequencer]\nblock_time = \"1ms\"\n").unwrap_err();
+        assert!(e.to_string().contains("use between 10ms and 1m"), "{e}");
+    }
+
+    #[test]
+    fn typos_are_named() {
+        let e = NodeConfig::parse("[sequencer]\nblok_time = \"1s\"\n").unwrap_err();
+        let s = e.to_string();
+        assert!(s.starts_with("minitia.toml: sequencer.blok_time"), "{s}");
+        assert!(s.contains("unknown field `blok_time`"), "{s}");
+        assert!(s.contains("block_time"), "{s}");
+        let e = NodeConfig::parse("[sequncer]\n").unwrap_err();
+        assert!(e.to_string().contains("[sequncer]: unknown section"), "{e}");
+        let e = NodeConfig::parse("[mempool]\nmax_txs = \"many\"\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "minitia.toml: mempool.max_txs = \"many\": expected a non-negative integer, got string \"many\""
+        );
+        let e = NodeConfig::parse("[log]\nformat = \"yaml\"\n").unwrap_err();
+        assert!(e.to_string().contains("log.format"), "{e}");
+        assert!(e.to_string().contains("text"), "{e}");
+        let e = NodeConfig::parse("[rpc]\nlisten = \"localhost\"\n").unwrap_err();
+        assert!(e.to_string().contains("127.0.0.1:26657"), "{e}");
+        let e = NodeConfig::parse("rpc = 1\n").unwrap_err();
+        assert!(e.to_string().contains("[rpc]"), "{e}");
+        let e = NodeConfig::parse("[rpc\n").unwrap_err();
+        assert!(matches!(e, ConfigError::Syntax { .. }));
+    }
+
+    #[test]
+    fn env_overrides_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(CONFIG_FILE),
+            "[rpc]\nlisten = \"127.0.0.1:1\"\n[sequencer]\nblock_time = \"2s\"\n",
+        )
+        .unwrap();
+        let c = NodeConfig::load_with_env(dir.path(), no_env).unwrap();
+        assert_eq!(c.rpc.listen.port(), 1);
+        let env: HashMap<&str, &str> = [
+            ("MINITIA_RPC_LISTEN", "127.0.0.1:2"),
+            ("MINITIA_SEQUENCER_CREATE_EMPTY_BLOCKS", "true"),
+            ("MINITIA_MEMPOOL_MAX_TXS", "7"),
+            ("MINITIA_CHAIN_DATA_DIR", "/var/lib/m"),
+        ]
+        .into();
+        let c =
+            NodeConfig::load_with_env(dir.path(), |k| env.get(k).map(|v| v.to_string())).unwrap();
+        assert_eq!(c.rpc.listen.port(), 2);
+        assert_eq!(
+            c.sequencer.block_time,
+            Duration::from_secs(2),
+            "file value kept"
+        );
+        assert!(c.sequencer.create_empty_blocks);
+        assert_eq!(c.mempool.max_txs, 7);
+        assert_eq!(c.data_dir(dir.path()), PathBuf::from("/var/lib/m"));
+        assert_eq!(c.genesis_path(dir.path()), dir.path().join("genesis.json"));
+
+        let e = NodeConfig::load_with_env(dir.path(), |k| {
+            (k == "MINITIA_SEQUENCER_BLOCK_TIME").then(|| "5".to_string())
+        })
+        .unwrap_err();
+        let s = e.to_string();
+        assert!(
+            s.starts_with(
+                "environment variable MINITIA_SEQUENCER_BLOCK_TIME: sequencer.block_time"
+            ),
+            "{s}"
+        );
+        let e = NodeConfig::load_with_env(dir.path(), |k| {
+            (k == "MINITIA_MEMPOOL_MAX_TXS").then(|| "x".to_string())
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("non-negative integer"), "{e}");
+    }
+
+    #[test]
+    fn missing_file_is_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            NodeConfig::load_with_env(dir.path(), no_env).unwrap(),
+            NodeConfig::default()
+        );
+    }
+}
