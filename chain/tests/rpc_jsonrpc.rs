@@ -420,8 +420,19 @@ async fn cometbft_v038_encodings() {
         json!({"key": "recipient", "value": "init1abc", "index": true}),
         "0.38 attributes are plain strings"
     );
+    let pk = match srv.node.validator.pub_key {
+        tendermint::PublicKey::Ed25519(k) => B64.encode(k.as_bytes()),
+        _ => panic!("ed25519 test key"),
+    };
+    assert_eq!(
+        r["validator_updates"],
+        json!([{"pub_key": {"Sum": {"type": "tendermint.crypto.PublicKey_Ed25519",
+                                    "value": {"ed25519": pk}}},
+                "power": "12"}])
+    );
     let r1 = call("block_results", json!({"height": "1"})).await;
     assert_eq!(r1["txs_results"], Value::Null);
+    assert_eq!(r1["validator_updates"], Value::Null);
 
     // tx
     let t = call("tx", json!({"hash": B64.encode(sha256(TX1).as_bytes())})).await;

@@ -90,11 +90,34 @@ pub(crate) fn tx_search(txs: &[tx_ep::Response], total: u32) -> Result<Value, St
     Ok(json!({"txs": txs, "total_count": total.to_string()}))
 }
 
-fn validator_updates(us: &[validator::Update]) -> Result<Value, String> {
+/// `abci.ValidatorUpdate`s. CometBFT prints the protobuf `crypto.PublicKey` oneof as
+/// `{"Sum":{"type":"tendermint.crypto.PublicKey_Ed25519","value":{"ed25519":"<base64>"}}}`
+/// (CosmJS and tendermint-rs both read this form) and the power as a string.
+fn validator_updates(us: &[validator::Update]) -> Value {
     if us.is_empty() {
-        return Ok(Value::Null);
+        return Value::Null;
     }
-    to_value(&us)
+    Value::Array(
+        us.iter()
+            .map(|u| {
+                let (kind, field) = match u.pub_key {
+                    tendermint::PublicKey::Ed25519(_) => {
+                        ("tendermint.crypto.PublicKey_Ed25519", "ed25519")
+                    }
+                    _ => ("tendermint.crypto.PublicKey_Secp256K1", "secp256k1"),
+                };
+                let mut value = Map::new();
+                value.insert(
+                    field.into(),
+                    Value::String(B64.encode(u.pub_key.to_bytes())),
+                );
+                json!({
+                    "pub_key": {"Sum": {"type": kind, "value": value}},
+                    "power": u.power.value().to_string(),
+                })
+            })
+            .collect(),
+    )
 }
 
 /// `ResultBlockResults` (0.38: `finalize_block_events` and a base64 `app_hash`, no
@@ -113,7 +136,7 @@ pub(crate) fn block_results(r: &block_results::Response) -> Result<Value, String
         "height": r.height.value().to_string(),
         "txs_results": txs,
         "finalize_block_events": events(&r.finalize_block_events),
-        "validator_updates": validator_updates(&r.validator_updates)?,
+        "validator_updates": validator_updates(&r.validator_updates),
         "consensus_param_updates": cp,
         "app_hash": B64.encode(r.app_hash.as_bytes()),
     }))
@@ -135,7 +158,7 @@ pub(crate) fn result_finalize_block(r: &block_results::Response) -> Result<Value
     Ok(json!({
         "events": events(&r.finalize_block_events),
         "tx_results": txs,
-        "validator_updates": validator_updates(&r.validator_updates)?,
+        "validator_updates": validator_updates(&r.validator_updates),
         "consensus_param_updates": cp,
         "app_hash": B64.encode(r.app_hash.as_bytes()),
     }))

@@ -157,7 +157,14 @@ impl TestNode {
                 )],
                 begin_block_events: None,
                 end_block_events: None,
-                validator_updates: vec![],
+                validator_updates: if h == 2 {
+                    vec![validator::Update {
+                        pub_key: validator.pub_key,
+                        power: 12u32.into(),
+                    }]
+                } else {
+                    vec![]
+                },
                 consensus_param_updates: None,
                 app_hash: AppHash::try_from(vec![0xA0 + h as u8; 32]).expect("app hash"),
             });
