@@ -70,6 +70,49 @@ pub(crate) fn exec_tx_result(r: &abci::types::ExecTxResult) -> Value {
     })
 }
 
+/// `abci.ExecTxResult` as embedded in events (`Tx` events, `result_finalize_block`), where
+/// CometBFT omits zero-valued fields (captured 0.38 events carry e.g. only `events`).
+pub(crate) fn exec_tx_result_compact(r: &abci::types::ExecTxResult) -> Value {
+    let mut m = Map::new();
+    if r.code.value() != 0 {
+        m.insert("code".into(), json!(r.code.value()));
+    }
+    if !r.data.is_empty() {
+        m.insert("data".into(), Value::String(B64.encode(&r.data)));
+    }
+    if !r.log.is_empty() {
+        m.insert("log".into(), Value::String(r.log.clone()));
+    }
+    if !r.info.is_empty() {
+        m.insert("info".into(), Value::String(r.info.clone()));
+    }
+    if r.gas_wanted != 0 {
+        m.insert("gas_wanted".into(), Value::String(r.gas_wanted.to_string()));
+    }
+    if r.gas_used != 0 {
+        m.insert("gas_used".into(), Value::String(r.gas_used.to_string()));
+    }
+    if !r.events.is_empty() {
+        m.insert("events".into(), events(&r.events));
+    }
+    if !r.codespace.is_empty() {
+        m.insert("codespace".into(), Value::String(r.codespace.clone()));
+    }
+    Value::Object(m)
+}
+
+/// The `TxResult` of a `tendermint/event/Tx` event (`index` omitted when 0, as CometBFT does).
+pub(crate) fn tx_event_result(r: &tx_ep::Response) -> Value {
+    let mut m = Map::new();
+    m.insert("height".into(), Value::String(r.height.value().to_string()));
+    if r.index != 0 {
+        m.insert("index".into(), json!(r.index));
+    }
+    m.insert("tx".into(), Value::String(B64.encode(&r.tx)));
+    m.insert("result".into(), exec_tx_result_compact(&r.tx_result));
+    Value::Object(m)
+}
+
 /// `ResultTx` (`/tx`, and each entry of `/tx_search`).
 pub(crate) fn tx(r: &tx_ep::Response) -> Result<Value, String> {
     let mut m = Map::new();
@@ -135,33 +178,45 @@ pub(crate) fn block_results(r: &block_results::Response) -> Result<Value, String
     Ok(json!({
         "height": r.height.value().to_string(),
         "txs_results": txs,
-        "finalize_block_events": events(&r.finalize_block_events),
+        "finalize_block_events": if r.finalize_block_events.is_empty() {
+            Value::Null
+        } else {
+            events(&r.finalize_block_events)
+        },
         "validator_updates": validator_updates(&r.validator_updates),
         "consensus_param_updates": cp,
         "app_hash": B64.encode(r.app_hash.as_bytes()),
     }))
 }
 
-/// `abci.FinalizeBlockResponse` as carried by the `NewBlock` event.
+/// `abci.FinalizeBlockResponse` as carried by the `NewBlock` event: empty `events`,
+/// `tx_results` and nil `consensus_param_updates` are omitted, `validator_updates` is always
+/// a list, `app_hash` is base64 (as in CometBFT 0.38 captures).
 pub(crate) fn result_finalize_block(r: &block_results::Response) -> Result<Value, String> {
-    let txs: Vec<Value> = r
-        .txs_results
-        .as_deref()
-        .unwrap_or_default()
-        .iter()
-        .map(exec_tx_result)
-        .collect();
-    let cp = match &r.consensus_param_updates {
-        Some(p) => to_value(p)?,
-        None => Value::Null,
+    let mut m = Map::new();
+    if !r.finalize_block_events.is_empty() {
+        m.insert("events".into(), events(&r.finalize_block_events));
+    }
+    let txs = r.txs_results.as_deref().unwrap_or_default();
+    if !txs.is_empty() {
+        m.insert(
+            "tx_results".into(),
+            Value::Array(txs.iter().map(exec_tx_result_compact).collect()),
+        );
+    }
+    let vu = match validator_updates(&r.validator_updates) {
+        Value::Null => Value::Array(Vec::new()),
+        v => v,
     };
-    Ok(json!({
-        "events": events(&r.finalize_block_events),
-        "tx_results": txs,
-        "validator_updates": validator_updates(&r.validator_updates),
-        "consensus_param_updates": cp,
-        "app_hash": B64.encode(r.app_hash.as_bytes()),
-    }))
+    m.insert("validator_updates".into(), vu);
+    if let Some(p) = &r.consensus_param_updates {
+        m.insert("consensus_param_updates".into(), to_value(p)?);
+    }
+    m.insert(
+        "app_hash".into(),
+        Value::String(B64.encode(r.app_hash.as_bytes())),
+    );
+    Ok(Value::Object(m))
 }
 
 /// `ResultBroadcastTx` (`broadcast_tx_sync` / `broadcast_tx_async`; `data` is `HexBytes`).
@@ -305,6 +360,13 @@ pub(crate) fn block_value(b: &tendermint::Block) -> Result<Value, String> {
     let mut v = to_value(b)?;
     if let Some(h) = v.get_mut("header") {
         fix_header(h);
+    }
+    // Empty tx and evidence lists are `[]` in CometBFT's output, not `null`.
+    if v.pointer("/data/txs").is_none_or(Value::is_null) {
+        v["data"] = json!({"txs": []});
+    }
+    if v.pointer("/evidence/evidence").is_none_or(Value::is_null) {
+        v["evidence"] = json!({"evidence": []});
     }
     match v.get_mut("last_commit") {
         Some(c) if !c.is_null() => fix_commit(c),

@@ -7,7 +7,6 @@
 use std::{collections::BTreeMap, sync::Arc};
 
 use axum::extract::ws::{Message, WebSocket};
-use base64::{engine::general_purpose::STANDARD as B64, Engine as _};
 use serde_json::{json, Value};
 use tendermint_rpc::query::Query;
 use tokio::sync::{broadcast::error::RecvError, mpsc};
@@ -209,12 +208,7 @@ fn event_data<B: RpcBackend>(s: &Shared<B>, ev: &NodeEvent) -> Result<Value, Str
     match ev {
         NodeEvent::Tx { tx } => Ok(json!({
             "type": "tendermint/event/Tx",
-            "value": {"TxResult": {
-                "height": tx.height.value().to_string(),
-                "index": tx.index,
-                "tx": B64.encode(&tx.tx),
-                "result": encode::exec_tx_result(&tx.tx_result),
-            }}
+            "value": {"TxResult": encode::tx_event_result(tx)}
         })),
         NodeEvent::NewBlock { block, results } => {
             let height = block.header.height.value();
