@@ -76,6 +76,7 @@ async fn http_client_reads_everything() {
     assert_eq!(q.key, b"k");
     assert_eq!(q.value, [b"value-of:".as_slice(), &[0xab, 0xcd]].concat());
     assert_eq!(q.height.value(), 2);
+    assert!(q.proof.is_none());
     assert_eq!(
         node.calls.lock().expect("lock").abci_query.last().cloned(),
         Some((
@@ -92,6 +93,11 @@ async fn http_client_reads_everything() {
     assert_eq!(failed.code.value(), 6);
     assert_eq!(failed.codespace, "sdk");
     assert_eq!(failed.log, "unknown query path");
+    let qp = c
+        .abci_query(Some("/store/bank/key".into()), vec![1], None, true)
+        .await
+        .expect("abci_query prove");
+    assert_eq!(qp.proof, Some(query_proof()));
 
     // blocks
     for h in 1u32..=2 {
@@ -203,6 +209,9 @@ async fn http_client_reads_everything() {
     assert_eq!(t.index, 0);
     assert_eq!(t.tx, TX1);
     assert_eq!(t.tx_result, tx_result("init1abc", "100umin", 123_456));
+    assert!(t.proof.is_none(), "no proof unless asked");
+    let tp = c.tx(sha256(TX1), true).await.expect("tx with proof");
+    assert_eq!(tp.proof, Some(tx1_proof()));
     let missing = c.tx(sha256(b"missing"), false).await;
     assert!(missing.is_err(), "unknown tx is an error");
 

@@ -446,6 +446,14 @@ async fn cometbft_v038_encodings() {
     assert_eq!(t["tx"], B64.encode(TX1));
     assert_eq!(t["tx_result"]["gas_used"], "123456");
 
+    let t = call("tx", json!({"hash": hex_hash(TX1), "prove": true})).await;
+    assert_eq!(
+        t["proof"],
+        json!({"root_hash": "77".repeat(32), "data": B64.encode(TX1),
+               "proof": {"total": "2", "index": "0", "leaf_hash": B64.encode([0x78; 32]),
+                         "aunts": [B64.encode([0x79; 32])]}})
+    );
+
     // tx_search
     let s = call("tx_search", json!({"query": "tx.height=2"})).await;
     assert_eq!(s["total_count"], "1");
@@ -482,6 +490,15 @@ async fn cometbft_v038_encodings() {
         i["response"],
         json!({"data": "minitia", "version": "1.2.3", "app_version": "1",
                "last_block_height": "2", "last_block_app_hash": B64.encode([0xA2; 32])})
+    );
+    let qp = call(
+        "abci_query",
+        json!({"path": "/q", "data": "ff", "prove": true}),
+    )
+    .await;
+    assert_eq!(
+        qp["response"]["proofOps"],
+        json!({"ops": [{"type": "ics23:iavl", "key": "aw==", "data": "AQID"}]})
     );
     let q = call("abci_query", json!({"path": "/q", "data": "ff"})).await;
     assert_eq!(

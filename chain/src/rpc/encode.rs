@@ -113,23 +113,63 @@ pub(crate) fn tx_event_result(r: &tx_ep::Response) -> Value {
     Value::Object(m)
 }
 
-/// `ResultTx` (`/tx`, and each entry of `/tx_search`).
-pub(crate) fn tx(r: &tx_ep::Response) -> Result<Value, String> {
+/// `types.TxProof`: `root_hash` hex, `data` base64, merkle `total`/`index` as strings,
+/// `leaf_hash`/`aunts` base64.
+fn tx_proof(p: &tendermint::tx::Proof) -> Value {
+    let aunts: Vec<Value> = p
+        .proof
+        .aunts
+        .iter()
+        .map(|a| Value::String(B64.encode(a.as_bytes())))
+        .collect();
+    json!({
+        "root_hash": hash_hex(&p.root_hash),
+        "data": B64.encode(&p.data),
+        "proof": {
+            "total": p.proof.total.to_string(),
+            "index": p.proof.index.to_string(),
+            "leaf_hash": B64.encode(p.proof.leaf_hash.as_bytes()),
+            "aunts": aunts,
+        }
+    })
+}
+
+/// `crypto.ProofOps` (`{"ops":[{"type","key","data"}]}`, bytes base64).
+fn proof_ops(p: &tendermint::merkle::proof::ProofOps) -> Value {
+    let ops: Vec<Value> = p
+        .ops
+        .iter()
+        .map(|op| {
+            json!({
+                "type": op.field_type,
+                "key": B64.encode(&op.key),
+                "data": B64.encode(&op.data),
+            })
+        })
+        .collect();
+    json!({ "ops": ops })
+}
+
+/// `ResultTx` (`/tx`, and each entry of `/tx_search`); the proof only when asked for.
+pub(crate) fn tx(r: &tx_ep::Response, prove: bool) -> Result<Value, String> {
     let mut m = Map::new();
     m.insert("hash".into(), Value::String(hash_hex(&r.hash)));
     m.insert("height".into(), Value::String(r.height.value().to_string()));
     m.insert("index".into(), json!(r.index));
     m.insert("tx_result".into(), exec_tx_result(&r.tx_result));
     m.insert("tx".into(), Value::String(B64.encode(&r.tx)));
-    if let Some(p) = &r.proof {
-        m.insert("proof".into(), to_value(p)?);
+    if let Some(p) = r.proof.as_ref().filter(|_| prove) {
+        m.insert("proof".into(), tx_proof(p));
     }
     Ok(Value::Object(m))
 }
 
 /// `ResultTxSearch`.
-pub(crate) fn tx_search(txs: &[tx_ep::Response], total: u32) -> Result<Value, String> {
-    let txs = txs.iter().map(tx).collect::<Result<Vec<_>, _>>()?;
+pub(crate) fn tx_search(txs: &[tx_ep::Response], total: u32, prove: bool) -> Result<Value, String> {
+    let txs = txs
+        .iter()
+        .map(|t| tx(t, prove))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(json!({"txs": txs, "total_count": total.to_string()}))
 }
 
@@ -274,7 +314,7 @@ pub(crate) fn abci_info(r: &abci_info::Response) -> Value {
 /// `ResultABCIQuery`.
 pub(crate) fn abci_query(q: &abci_query::AbciQuery) -> Result<Value, String> {
     let proof = match &q.proof {
-        Some(p) => to_value(p)?,
+        Some(p) => proof_ops(p),
         None => Value::Null,
     };
     Ok(json!({"response": {

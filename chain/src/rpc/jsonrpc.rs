@@ -297,7 +297,7 @@ fn call_sync<B: RpcBackend>(backend: &B, method: &str, p: &Params) -> Result<Val
                 .hash("hash")?
                 .ok_or_else(|| RpcFail::invalid_params("missing hash"))?;
             match backend.tx(hash)? {
-                Some(t) => enc(encode::tx(&t)),
+                Some(t) => enc(encode::tx(&t, p.bool("prove")?.unwrap_or(false))),
                 None => Err(RpcFail::internal(format!(
                     "tx ({}) not found",
                     encode::hash_hex(&hash)
@@ -341,7 +341,11 @@ fn call_sync<B: RpcBackend>(backend: &B, method: &str, p: &Params) -> Result<Val
                     "page should be within [1, {pages}] range, given {page}"
                 )));
             }
-            enc(encode::tx_search(&txs, total))
+            enc(encode::tx_search(
+                &txs,
+                total,
+                p.bool("prove")?.unwrap_or(false),
+            ))
         }
         _ => Err(RpcFail::method_not_found()),
     }

@@ -176,7 +176,7 @@ impl TestNode {
             index: 0,
             tx_result: tx_result("init1abc", "100umin", 123_456),
             tx: TX1.to_vec(),
-            proof: None,
+            proof: Some(tx1_proof()),
         };
         let (events, _) = broadcast::channel(64);
         Self {
@@ -213,6 +213,29 @@ impl TestNode {
                 proof: None,
             }),
         }
+    }
+}
+
+pub fn tx1_proof() -> tendermint::tx::Proof {
+    tendermint::tx::Proof {
+        root_hash: Hash::Sha256([0x77; 32]),
+        data: TX1.to_vec(),
+        proof: tendermint::merkle::Proof {
+            total: 2,
+            index: 0,
+            leaf_hash: Hash::Sha256([0x78; 32]),
+            aunts: vec![Hash::Sha256([0x79; 32])],
+        },
+    }
+}
+
+pub fn query_proof() -> tendermint::merkle::proof::ProofOps {
+    tendermint::merkle::proof::ProofOps {
+        ops: vec![tendermint::merkle::proof::ProofOp {
+            field_type: "ics23:iavl".into(),
+            key: b"k".to_vec(),
+            data: vec![1, 2, 3],
+        }],
     }
 }
 
@@ -316,7 +339,7 @@ impl RpcBackend for TestNode {
             index: 0,
             key: b"k".to_vec(),
             value: [b"value-of:".as_slice(), data].concat(),
-            proof: None,
+            proof: if prove { Some(query_proof()) } else { None },
             height: (if height == 0 { 2 } else { height as u32 }).into(),
             codespace: "".into(),
         })
