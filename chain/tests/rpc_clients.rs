@@ -153,6 +153,7 @@ async fn http_client_reads_everything() {
     assert_eq!(r.app_hash, want.app_hash);
     assert_eq!(r.validator_updates, want.validator_updates);
     assert_eq!(r.validator_updates.len(), 1);
+    assert_eq!(r.consensus_param_updates, Some(consensus_params()));
     assert!(r.begin_block_events.is_none() && r.end_block_events.is_none());
     let r1 = c
         .latest_block_results()

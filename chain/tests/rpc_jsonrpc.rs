@@ -432,9 +432,17 @@ async fn cometbft_v038_encodings() {
                                     "value": {"ed25519": pk}}},
                 "power": "12"}])
     );
+    let cp = &r["consensus_param_updates"];
+    assert_eq!(
+        cp["block"],
+        json!({"max_bytes": "22020096", "max_gas": "50000000"})
+    );
+    assert_eq!(cp["validator"]["pub_key_types"], json!(["ed25519"]));
+    assert_eq!(cp["evidence"]["max_age_duration"], "172800000000000");
     let r1 = call("block_results", json!({"height": "1"})).await;
     assert_eq!(r1["txs_results"], Value::Null);
     assert_eq!(r1["validator_updates"], Value::Null);
+    assert_eq!(r1["consensus_param_updates"], Value::Null);
     assert_eq!(r1["finalize_block_events"][0]["type"], "mint");
 
     // tx

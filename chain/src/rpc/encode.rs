@@ -203,6 +203,16 @@ fn validator_updates(us: &[validator::Update]) -> Value {
     )
 }
 
+/// `ConsensusParams` updates (tendermint-rs adds 0.34's `block.time_iota_ms`, which CometBFT
+/// 0.38 no longer has).
+fn consensus_params(p: &tendermint::consensus::Params) -> Result<Value, String> {
+    let mut v = to_value(p)?;
+    if let Some(b) = v.get_mut("block").and_then(Value::as_object_mut) {
+        b.remove("time_iota_ms");
+    }
+    Ok(v)
+}
+
 /// `ResultBlockResults` (0.38: `finalize_block_events` and a base64 `app_hash`, no
 /// begin/end-block events).
 pub(crate) fn block_results(r: &block_results::Response) -> Result<Value, String> {
@@ -212,7 +222,7 @@ pub(crate) fn block_results(r: &block_results::Response) -> Result<Value, String
         .map(|v| Value::Array(v.iter().map(exec_tx_result).collect()))
         .unwrap_or(Value::Null);
     let cp = match &r.consensus_param_updates {
-        Some(p) => to_value(p)?,
+        Some(p) => consensus_params(p)?,
         None => Value::Null,
     };
     Ok(json!({
@@ -250,7 +260,7 @@ pub(crate) fn result_finalize_block(r: &block_results::Response) -> Result<Value
     };
     m.insert("validator_updates".into(), vu);
     if let Some(p) = &r.consensus_param_updates {
-        m.insert("consensus_param_updates".into(), to_value(p)?);
+        m.insert("consensus_param_updates".into(), consensus_params(p)?);
     }
     m.insert(
         "app_hash".into(),

@@ -165,7 +165,7 @@ impl TestNode {
                 } else {
                     vec![]
                 },
-                consensus_param_updates: None,
+                consensus_param_updates: (h == 2).then(consensus_params),
                 app_hash: AppHash::try_from(vec![0xA0 + h as u8; 32]).expect("app hash"),
             });
             prev = Some(id);
@@ -214,6 +214,18 @@ impl TestNode {
             }),
         }
     }
+}
+
+pub fn consensus_params() -> tendermint::consensus::Params {
+    serde_json::from_value(serde_json::json!({
+        "block": {"max_bytes": "22020096", "max_gas": "50000000"},
+        "evidence": {"max_age_num_blocks": "100000", "max_age_duration": "172800000000000",
+                     "max_bytes": "1048576"},
+        "validator": {"pub_key_types": ["ed25519"]},
+        "version": {"app": "1"},
+        "abci": {"vote_extensions_enable_height": "0"}
+    }))
+    .expect("consensus params")
 }
 
 pub fn tx1_proof() -> tendermint::tx::Proof {
