@@ -231,6 +231,17 @@ async fn http_client_reads_everything() {
     assert_eq!(found.txs.len(), 1);
     assert_eq!(found.txs[0].hash, sha256(TX1));
     assert_eq!(found.txs[0].tx_result.gas_used, 123_456);
+    let with_type = c
+        .tx_search(
+            Query::from(EventType::Tx).and_gte("transfer.amount", 100u64),
+            false,
+            1,
+            10,
+            Order::Ascending,
+        )
+        .await
+        .expect("tx_search tm.event");
+    assert_eq!(with_type.total_count, 1);
     let none = c
         .tx_search(
             Query::eq("transfer.recipient", "init1zzz"),

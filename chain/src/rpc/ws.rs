@@ -185,7 +185,10 @@ fn unsubscribe(subs: &mut Vec<Subscription>, p: &Params) -> Result<Value, RpcFai
     Ok(json!({}))
 }
 
-/// The flattened events CometBFT's pubsub matches a node event against.
+/// The flattened events CometBFT's pubsub matches a node event against: `tm.event`, plus for
+/// txs `tx.hash` (upper-case hex) and `tx.height`, plus every `type.key` of the result's
+/// events. Pass the same map to [`query_match::matches`](super::query_match::matches) in
+/// `tx_search` so queries behave as they do for subscriptions.
 pub fn event_attributes(ev: &NodeEvent) -> BTreeMap<String, Vec<String>> {
     match ev {
         NodeEvent::NewBlock { results, .. } => {

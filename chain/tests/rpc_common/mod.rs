@@ -486,9 +486,7 @@ impl RpcBackend for TestNode {
                 let ev = NodeEvent::Tx {
                     tx: Box::new((*t).clone()),
                 };
-                let mut attrs = event_attributes(&ev);
-                attrs.remove("tm.event");
-                query_match::matches(query, &attrs)
+                query_match::matches(query, &event_attributes(&ev))
             })
             .cloned()
             .collect();
