@@ -2,20 +2,33 @@
 //!
 //! # Design
 //!
-//! - **Commitment**: a binary sparse Merkle tree over `sha256(key)` with single-leaf subtrees
-//!   collapsed, hashed exactly as ICS-23's [`ics23::smt_spec()`] expects (see `tree.rs`). Proofs are ICS-23 `CommitmentProof`s ([`proof`]); any ICS-23 verifier with
-//!   `smt_spec()` accepts them against [`Store::root_of`]. The empty state's root is
-//!   [`Hash32::ZERO`](minitia_core::Hash32::ZERO).
+//! - **Commitment**: a binary sparse Merkle tree over `sha256(key)`, single-leaf subtrees
+//!   collapsed to the leaf, hashed exactly as ICS-23's [`ics23::smt_spec()`] expects
+//!   (`leaf = sha256(0x00 ‖ sha256(key) ‖ sha256(value))`, `inner = sha256(0x01 ‖ l ‖ r)`,
+//!   empty = 32 zero bytes; see `tree.rs`). [`Store::prove_key`] / [`Store::prove_many`]
+//!   return ICS-23 `CommitmentProof`s ([`proof`]) that `ics23::verify_membership` /
+//!   `verify_non_membership` with `smt_spec()` accept against [`Store::root_of`]. The empty
+//!   state's root is [`Hash32::ZERO`](minitia_core::Hash32::ZERO); ICS-23 cannot prove
+//!   anything against it, so verifiers must treat the zero root as "every key absent".
 //! - **Memory**: the tree of hashes lives in memory as immutable `Arc`-shared nodes. A commit
 //!   sorts its writes by key hash and rebuilds only the touched paths, hashing each touched
-//!   node once; the last [`StoreConfig::retained_versions`] trees are kept (sharing all
-//!   untouched nodes) so recent versions can be proven.
-//! - **Disk**: redb holds only values (every version of every key) and per-version roots
-//!   (see `db.rs`); each commit is one durable, atomic redb transaction. On open the latest tree is
-//!   rebuilt from the latest values and must reproduce the stored root.
+//!   node once. The last [`StoreConfig::retained_versions`] trees are kept (sharing all
+//!   untouched nodes), so recent versions can be proven and read with one tree walk plus one
+//!   point lookup (each leaf remembers the version that wrote it).
+//! - **Disk** (redb, see `db.rs`): only values and per-version roots, never tree nodes. A
+//!   commit appends its writes to a version-ordered log and its root, in one durable
+//!   (`Durability::Immediate`) transaction; every [`StoreConfig::index_interval`] versions
+//!   the commit also moves the log into the key-ordered history that serves reads of old
+//!   versions and prefix iteration. On open, the tree is rebuilt from the indexed history,
+//!   the log is replayed version by version, and every rebuilt root must equal its stored
+//!   root, or opening fails with [`StoreError::Corrupt`].
+//! - **Errors**: [`StoreError`], converted into `minitia_core::StateError` at the seams.
 //!
 //! Empty keys and empty values are rejected at commit: ICS-23 existence proofs cannot carry
-//! them.
+//! them (delete the key instead of storing an empty value).
+//!
+//! A [`StoreView`] holds a redb read snapshot; keep views short-lived, since a live snapshot
+//! keeps redb from reusing the pages it references.
 
 mod db;
 mod error;

@@ -6,7 +6,10 @@
 //! gets `prefix = 0x01 ‖ left sibling, suffix = ∅` (the same construction as
 //! `penumbra-zone/jmt`'s `src/tree/ics23_impl.rs`, with the SMT's one-byte domain prefixes
 //! instead of JMT's). An empty sibling is 32 zero bytes, which is what lets ICS-23's
-//! `ensure_left_most`/`ensure_right_most` accept a neighbour whose path passes empty children.
+//! `ensure_left_most`/`ensure_right_most` (cosmos/ics23 `rust/src/verify.rs`) accept a
+//! neighbour whose path passes empty children, and `ensure_left_neighbor` accept two
+//! neighbours: their paths share every step above the node where they part, and below it one
+//! is rightmost and the other leftmost, because leaves are laid out in key-hash order.
 //!
 //! A non-existence proof carries the existence proofs of the neighbours of `sha256(key)` in
 //! key-hash order (`prehash_key_before_comparison`); at the edges one side is absent. The
