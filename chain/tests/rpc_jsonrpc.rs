@@ -96,10 +96,12 @@ async fn error_shapes() {
     assert_eq!(v["error"]["message"], "Parse error");
     assert!(v.get("id").is_none());
 
-    // Invalid request.
-    let (_, v) = post_json(a, json!({"id": 9, "method": "status"})).await;
+    // Invalid request (no method); a missing `jsonrpc` member is tolerated as in CometBFT.
+    let (_, v) = post_json(a, json!({"jsonrpc": "2.0", "id": 9})).await;
     assert_eq!(v["error"]["code"], -32600);
     assert_eq!(v["id"], 9);
+    let (_, v) = post_json(a, json!({"id": 10, "method": "health"})).await;
+    assert_eq!(v, json!({"jsonrpc": "2.0", "id": 10, "result": {}}));
 
     // A notification (no id) gets no response body.
     let (st, body) = http(

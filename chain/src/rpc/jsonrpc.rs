@@ -130,10 +130,7 @@ pub(crate) fn parse_request(v: Value) -> Result<Request, (Option<Value>, RpcFail
             ));
         }
     }
-    match m.get("jsonrpc") {
-        Some(Value::String(s)) if s == "2.0" => {}
-        _ => return Err((id, RpcFail::invalid_request("jsonrpc must be \"2.0\""))),
-    }
+    // Like CometBFT, the `jsonrpc` member is not checked (responses always say "2.0").
     let method = match m.remove("method") {
         Some(Value::String(s)) => s,
         _ => return Err((id, RpcFail::invalid_request("method must be a string"))),
