@@ -376,7 +376,14 @@ fn write_home(
     opts: &HomeOptions,
     progress: &mut dyn FnMut(&str),
 ) -> Result<CreatedHome, HomeError> {
-    std::fs::create_dir_all(dir.join(KEYS_DIR)).map_err(io_err(dir))?;
+    let keys_dir = dir.join(KEYS_DIR);
+    std::fs::create_dir_all(&keys_dir).map_err(io_err(dir))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&keys_dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(io_err(&keys_dir))?;
+    }
 
     progress("writing minitia.toml");
     write_file(&dir.join(CONFIG_FILE), REFERENCE_CONFIG)?;
