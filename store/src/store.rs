@@ -120,7 +120,7 @@ impl Store {
         }
         tracing::info!(
             version = latest,
-            replayed = latest - indexed_through,
+            replayed = latest.saturating_sub(indexed_through),
             elapsed_ms = started.elapsed().as_millis() as u64,
             "state store opened, tree rebuilt"
         );
