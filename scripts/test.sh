@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds every binary, runs the Rust tests of the whole workspace, then the JS end-to-end
+# tests in tests/e2e (which start the built `minitia` binary).
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}"
+
+section() { printf '\n==> %s\n' "$*"; }
+
+section "cargo build --workspace --bins"
+cargo build --workspace --bins
+
+if cargo nextest --version >/dev/null 2>&1; then
+    section "cargo nextest run --workspace"
+    cargo nextest run --workspace
+    # nextest does not run doctests.
+    section "cargo test --workspace --doc"
+    cargo test --workspace --doc
+else
+    section "cargo test --workspace"
+    cargo test --workspace
+fi
+
+section "JS end-to-end tests (tests/e2e)"
+cd "$REPO/tests/e2e"
+if [ ! -d node_modules ]; then
+    npm ci --no-audit --no-fund
+fi
+npm test
