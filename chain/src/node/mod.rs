@@ -81,3 +81,59 @@ impl ChainApp for crate::app::CosmosApp {
         &tx.raw
     }
 }
+
+/// Re-executes every block of `blocks` from genesis into a fresh state store in `scratch_dir`
+/// and returns the state root after each height (index 0 = genesis). Used to check that a
+/// node's committed state equals a clean replay of its chain.
+pub fn replay_roots<A: ChainApp>(
+    app: &A,
+    genesis: &genesis::GenesisDoc,
+    blocks: &blockstore::BlockStore,
+    scratch_dir: &std::path::Path,
+) -> Result<Vec<minitia_core::Hash32>, NodeError> {
+    use minitia_core::{Hash32, Height};
+    let mut store = minitia_store::Store::open(
+        scratch_dir.join("replay.redb"),
+        minitia_store::StoreConfig::default(),
+    )?;
+    let chain_id = minitia_core::ChainId::new(genesis.chain_id.clone())
+        .map_err(|e| NodeError::Genesis(e.to_string()))?;
+    let mut ctx = BlockContext {
+        chain_id,
+        height: Height(0),
+        time_unix_nanos: genesis.genesis_time.unix_timestamp_nanos(),
+        proposer: Address::default(),
+        max_gas: 0,
+        last_block_hash: Hash32::ZERO,
+    };
+    let writes = app
+        .init_genesis(&genesis.app_state, &ctx)
+        .map_err(|e| NodeError::Genesis(e.message))?;
+    let mut roots = vec![store.commit_writes(1, &writes)?];
+    for h in 1..=blocks.height()? {
+        let b = blocks
+            .block(h)?
+            .ok_or_else(|| NodeError::Inconsistent(format!("block {h} missing")))?;
+        let txs = b
+            .data
+            .iter()
+            .map(|raw| {
+                app.decode_tx(raw)
+                    .map_err(|e| NodeError::Inconsistent(format!("block {h}: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        ctx.height = Height(h);
+        ctx.time_unix_nanos = b.header.time.unix_timestamp_nanos();
+        ctx.proposer =
+            Address::from_slice(b.header.proposer_address.as_bytes()).unwrap_or_default();
+        ctx.last_block_hash = b.header.last_block_id.map_or(Hash32::ZERO, |id| {
+            Hash32::from_slice(id.hash.as_bytes()).unwrap_or_default()
+        });
+        let view = store.view(h)?;
+        let out = app
+            .execute_block(&ctx, &view, &txs)
+            .map_err(|source| NodeError::Engine { height: h, source })?;
+        roots.push(store.commit_writes(h + 1, &out.writes)?);
+    }
+    Ok(roots)
+}
