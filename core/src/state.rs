@@ -62,15 +62,14 @@ impl<T: StateView + ?Sized> StateView for std::sync::Arc<T> {
     }
 }
 
+/// Key/value pairs in key order.
+pub type KvPairs = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// Ordered iteration over a key prefix. Only queries use it, never block execution: a
 /// witness cannot prove "these are all the keys" cheaply, so engines must not depend on it.
 pub trait StateIter {
     /// All `(key, value)` pairs whose key starts with `prefix`, in key order, at most `limit`.
-    fn iter_prefix(
-        &self,
-        prefix: &[u8],
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StateError>;
+    fn iter_prefix(&self, prefix: &[u8], limit: usize) -> Result<KvPairs, StateError>;
 }
 
 /// The writes of a block or tx: key → `Some(value)` to set, `None` to delete. Ordered, so

@@ -195,7 +195,7 @@ fn paginate(
     q: &QueryCtx<'_>,
     prefix: &[u8],
     page: Option<&PageRequest>,
-) -> Result<(Vec<(Vec<u8>, Vec<u8>)>, Option<PageResponse>), QueryError> {
+) -> Result<(minitia_core::state::KvPairs, Option<PageResponse>), QueryError> {
     const DEFAULT_LIMIT: u64 = 100;
     const MAX_LIMIT: u64 = 1000;
     let (key, offset, limit, count_total) = match page {

@@ -215,15 +215,13 @@ impl<T: Clone> Mempool<T> {
     ) -> Vec<Entry<T>> {
         let mut queues: Vec<Vec<&Entry<T>>> = Vec::new();
         for (sender, m) in &self.by_sender {
-            let mut expect = nonce_of(sender);
-            let mut q = Vec::new();
-            for (n, e) in m.range(expect..) {
-                if *n != expect {
-                    break;
-                }
-                q.push(e);
-                expect += 1;
-            }
+            let first = nonce_of(sender);
+            let q: Vec<&Entry<T>> = m
+                .range(first..)
+                .zip(first..)
+                .take_while(|((n, _), expect)| *n == expect)
+                .map(|((_, e), _)| e)
+                .collect();
             if !q.is_empty() {
                 queues.push(q);
             }

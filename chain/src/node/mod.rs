@@ -12,13 +12,13 @@
 
 pub mod blockstore;
 pub mod genesis;
+mod instance;
 pub mod keys;
 pub mod mempool;
-mod node;
 mod producer;
 mod rpc_backend;
 
-pub use node::{Node, NodeError, NodeOptions};
+pub use instance::{Node, NodeError, NodeOptions};
 
 use minitia_core::{
     Address, BlockContext, ExecutionEngine, StateError, StateView, TxError, WriteSet,

@@ -17,7 +17,7 @@ use tendermint_proto::Protobuf;
 
 use super::{
     blockstore::{BlockResults, NewBlock},
-    node::{lock, read, version_of, write, Node, NodeError, Tip},
+    instance::{lock, read, version_of, write, Node, NodeError, Tip},
     ChainApp,
 };
 use crate::rpc::NodeEvent;

@@ -16,7 +16,7 @@ use tendermint_rpc::{
 
 use super::{
     blockstore::BlockResults,
-    node::{read, Node, NodeError},
+    instance::{read, Node, NodeError},
     ChainApp,
 };
 use crate::rpc::{CheckTxOutcome, NodeEvent, RpcBackend, RpcError};
@@ -155,7 +155,7 @@ impl<A: ChainApp> Node<A> {
         let (value, proof) = if prove {
             let store = read(&self.store);
             let kp = store
-                .prove_key(super::node::version_of(height), data)
+                .prove_key(super::instance::version_of(height), data)
                 .map_err(|e| RpcError::InvalidParams(e.to_string()))?;
             let op = tendermint::merkle::proof::ProofOp {
                 field_type: "ics23:smt".into(),
