@@ -80,6 +80,7 @@ async fn start(funded: &[(AccountId, u128)]) -> TestNode {
         moniker: "test".into(),
         rpc_address: "tcp://127.0.0.1:0".into(),
         retained_versions: 10,
+        clock: std::sync::Arc::new(minitia_chain::node::clock::SystemClock::new()),
     };
     let node = Node::open(app, opts).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

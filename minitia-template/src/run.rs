@@ -46,8 +46,13 @@ pub fn open_node(home: &Path, config: &NodeConfig) -> Result<Arc<Node<CosmosApp>
     let genesis = GenesisDoc::load(&gpath)?;
     let genesis_json: serde_json::Value = std::fs::read(&gpath)
         .map_err(|e| RunError::Other(format!("{}: {e}", gpath.display())))
-        .and_then(|b| serde_json::from_slice(&b).map_err(|e| RunError::Other(format!("{}: {e}", gpath.display()))))?;
-    let app_config = genesis.app_config().map_err(|e| RunError::Other(format!("{}: {e}", gpath.display())))?;
+        .and_then(|b| {
+            serde_json::from_slice(&b)
+                .map_err(|e| RunError::Other(format!("{}: {e}", gpath.display())))
+        })?;
+    let app_config = genesis
+        .app_config()
+        .map_err(|e| RunError::Other(format!("{}: {e}", gpath.display())))?;
     let validator = ValidatorKey::load(&config.validator_key_path(home))?;
     let app = CosmosApp::new(app_config, vec![]);
     let opts = NodeOptions {
@@ -55,19 +60,30 @@ pub fn open_node(home: &Path, config: &NodeConfig) -> Result<Arc<Node<CosmosApp>
         genesis,
         genesis_json,
         validator,
-        mempool: MempoolLimits { max_txs: config.mempool.max_txs, max_bytes: config.mempool.max_bytes as usize },
+        mempool: MempoolLimits {
+            max_txs: config.mempool.max_txs,
+            max_bytes: config.mempool.max_bytes as usize,
+        },
         max_block_txs: 10_000,
         max_block_bytes: 16 << 20,
         create_empty_blocks: config.sequencer.create_empty_blocks,
-        moniker: home.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "minitia".into()),
+        moniker: home
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "minitia".into()),
         rpc_address: format!("tcp://{}", config.rpc.listen),
         retained_versions: 100,
+        clock: std::sync::Arc::new(minitia_chain::node::clock::SystemClock::new()),
     };
     Ok(Node::open(app, opts)?)
 }
 
 /// Runs the node of `home` until `shutdown` resolves.
-pub async fn run_node(home: &Path, config: &NodeConfig, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), RunError> {
+pub async fn run_node(
+    home: &Path,
+    config: &NodeConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
     let node = {
         let home = home.to_path_buf();
         let config = config.clone();
@@ -77,13 +93,20 @@ pub async fn run_node(home: &Path, config: &NodeConfig, shutdown: impl Future<Ou
     };
     let listener = tokio::net::TcpListener::bind(config.rpc.listen)
         .await
-        .map_err(|source| RunError::Bind { addr: config.rpc.listen.to_string(), source })?;
+        .map_err(|source| RunError::Bind {
+            addr: config.rpc.listen.to_string(),
+            source,
+        })?;
     tracing::info!(rpc = %config.rpc.listen, height = node.height(), "minitia node started");
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut rpc_stop = stop_rx.clone();
-    let rpc = tokio::spawn(minitia_chain::rpc::serve(node.clone(), listener, async move {
-        let _ = rpc_stop.wait_for(|v| *v).await;
-    }));
+    let rpc = tokio::spawn(minitia_chain::rpc::serve(
+        node.clone(),
+        listener,
+        async move {
+            let _ = rpc_stop.wait_for(|v| *v).await;
+        },
+    ));
     let mut prod_stop = stop_rx;
     let block_time: Duration = config.sequencer.block_time;
     let producer = node.clone().run_producer(block_time, async move {

@@ -42,6 +42,8 @@ pub struct NodeOptions {
     pub rpc_address: String,
     /// State versions kept provable in memory.
     pub retained_versions: usize,
+    /// Source of block times.
+    pub clock: std::sync::Arc<dyn super::clock::Clock>,
 }
 
 /// Why the node failed. Every variant halts the node: continuing could diverge.

@@ -11,6 +11,7 @@
 //!   A crash between (2) and (3) is repaired at start by re-executing the stored block.
 
 pub mod blockstore;
+pub mod clock;
 pub mod genesis;
 mod instance;
 pub mod keys;

@@ -84,7 +84,7 @@ impl<A: ChainApp> Node<A> {
         if ready.is_empty() && !self.opts.create_empty_blocks {
             return Ok(None);
         }
-        let time = next_time(tip.time);
+        let time = next_time(self.opts.clock.now(), tip.time);
         let prev_root = self.root_at(tip.height)?;
         let txs: Vec<A::Tx> = ready.iter().map(|e| e.tx.clone()).collect();
         let raw: Vec<Vec<u8>> = txs.iter().map(|t| A::tx_bytes(t).to_vec()).collect();
@@ -269,8 +269,7 @@ impl<A: ChainApp> Node<A> {
 }
 
 /// Block time: now, but strictly after the previous block.
-fn next_time(prev: Time) -> Time {
-    let now = Time::now();
+fn next_time(now: Time, prev: Time) -> Time {
     if now > prev {
         now
     } else {
