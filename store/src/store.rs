@@ -1,8 +1,7 @@
 //! [`Store`]: the tree in memory, values and roots in redb, glued behind the core seams.
 
-use std::collections::VecDeque;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use ics23::{CommitmentProof, ExistenceProof};
@@ -14,7 +13,7 @@ use minitia_core::Hash32;
 use crate::db::{Db, Snapshot};
 use crate::error::StoreError;
 use crate::proof;
-use crate::tree::{leaf_hash, sha256, Digest32, Leaf, Op, Tree};
+use crate::tree::{leaf_hash, sha256, Digest32, Forest, Leaf, Op, Tree};
 
 /// Tuning of a [`Store`].
 #[derive(Debug, Clone)]
@@ -45,9 +44,12 @@ impl Default for StoreConfig {
 /// The committed state store. See the crate docs for the design.
 pub struct Store {
     db: Db,
-    /// Trees of the retained versions, oldest first; the back is the latest version.
-    trees: VecDeque<(u64, Tree)>,
-    retained: usize,
+    /// Trees of the retained versions. Shared with [`StoreView`]s, which read a retained
+    /// version's tree under the read lock; a commit takes the write lock only to compute its
+    /// tree and, after the durable redb commit, to publish it.
+    forest: Arc<RwLock<Forest>>,
+    /// The latest committed version and its root.
+    latest: (u64, Digest32),
     index_interval: u64,
     /// Mirror of the `indexed_through` the database holds.
     indexed_through: u64,
@@ -102,21 +104,22 @@ impl Store {
         let latest = db.latest()?.map_or(0, |(v, _)| v);
         // The indexed history gives the tree of `indexed_through`; replaying the log gives
         // every later version, each checked against its committed root.
-        let mut tree = rebuild(&snapshot, indexed_through)?;
-        check_root(&db, indexed_through, &tree)?;
-        let mut trees = VecDeque::from([(indexed_through, tree.clone())]);
+        let mut forest = Forest::new(retained);
+        forest.reset(indexed_through, rebuild(&snapshot, indexed_through)?);
+        let mut root = forest
+            .tree(indexed_through)
+            .map_or([0; 32], |t| t.root_hash());
+        check_root(&db, indexed_through, &root)?;
         for version in indexed_through + 1..=latest {
             let writes = snapshot.log_of(version)?;
             let ops = ops_of(
                 writes.iter().map(|(k, v)| (k.as_slice(), v.as_deref())),
                 version,
             )?;
-            tree = tree.apply(&ops);
-            check_root(&db, version, &tree)?;
-            trees.push_back((version, tree.clone()));
-            if trees.len() > retained {
-                trees.pop_front();
-            }
+            let pending = forest.prepare(version, ops);
+            root = pending.root_hash();
+            check_root(&db, version, &root)?;
+            forest.publish(pending);
         }
         tracing::info!(
             version = latest,
@@ -126,8 +129,8 @@ impl Store {
         );
         Ok(Self {
             db,
-            trees,
-            retained,
+            forest: Arc::new(RwLock::new(forest)),
+            latest: (latest, root),
             index_interval: config.index_interval.max(1),
             indexed_through,
             last_commit: CommitStats::default(),
@@ -136,12 +139,12 @@ impl Store {
 
     /// The latest committed version (0 before the first commit).
     pub fn latest(&self) -> u64 {
-        self.trees.back().map_or(0, |(v, _)| *v)
+        self.latest.0
     }
 
     /// The root of the latest version.
     pub fn root(&self) -> Hash32 {
-        Hash32(self.trees.back().map_or([0; 32], |(_, t)| t.root_hash()))
+        Hash32(self.latest.1)
     }
 
     /// Timings of the last successful commit.
@@ -151,7 +154,17 @@ impl Store {
 
     /// The oldest version whose tree is still in memory (and so can be proven).
     pub fn oldest_provable(&self) -> u64 {
-        self.trees.front().map_or(0, |(v, _)| *v)
+        self.read_forest().oldest().unwrap_or(0)
+    }
+
+    fn read_forest(&self) -> RwLockReadGuard<'_, Forest> {
+        // Publishing and reclaiming never leave a retained version half-updated, so a
+        // poisoned lock (a panic elsewhere while it was held) still guards a usable forest.
+        self.forest.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write_forest(&self) -> RwLockWriteGuard<'_, Forest> {
+        self.forest.write().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Applies `writes` as `version`, which must be `latest + 1`, in one durable redb
@@ -169,40 +182,38 @@ impl Store {
             writes.iter().map(|(k, v)| (k.as_slice(), v.as_deref())),
             version,
         )?;
-        let current = self
-            .trees
-            .back()
-            .map(|(_, t)| t.clone())
-            .unwrap_or_default();
-        let next = current.apply(&ops);
-        let root = next.root_hash();
+        let pending = self.write_forest().prepare(version, ops);
+        let root = pending.root_hash();
         let tree_done = Instant::now();
         let index = version - self.indexed_through >= self.index_interval;
-        self.db.write_version(
+        let written = self.db.write_version(
             version,
             writes.iter().map(|(k, v)| (k.as_slice(), v.as_deref())),
             &root,
             index,
-        )?;
+        );
+        if let Err(e) = written {
+            self.write_forest().discard(pending);
+            return Err(e);
+        }
         if index {
             self.indexed_through = version;
         }
+        self.write_forest().publish(pending);
+        self.latest = (version, root);
         self.last_commit = CommitStats {
             writes: writes.len(),
             tree: tree_done - started,
             db: tree_done.elapsed(),
             indexed: index,
         };
-        self.trees.push_back((version, next));
-        while self.trees.len() > self.retained {
-            self.trees.pop_front();
-        }
         Ok(Hash32(root))
     }
 
     /// The proof of `key` at `version`; see [`StateProver::prove`].
     pub fn prove_key(&self, version: u64, key: &[u8]) -> Result<KeyProof, StoreError> {
-        let tree = self.tree_at(version)?;
+        let forest = self.read_forest();
+        let tree = self.tree_at(&forest, version)?;
         let snapshot = self.db.snapshot()?;
         prove_one(tree, &snapshot, key)
     }
@@ -214,7 +225,8 @@ impl Store {
         version: u64,
         keys: impl IntoIterator<Item = &'k [u8]>,
     ) -> Result<Vec<KeyProof>, StoreError> {
-        let tree = self.tree_at(version)?;
+        let forest = self.read_forest();
+        let tree = self.tree_at(&forest, version)?;
         let snapshot = self.db.snapshot()?;
         keys.into_iter()
             .map(|k| prove_one(tree, &snapshot, k))
@@ -226,7 +238,7 @@ impl Store {
         self.check_committed(version)?;
         Ok(StoreView {
             snapshot: self.db.snapshot()?,
-            tree: self.tree_at(version).ok().cloned(),
+            forest: Arc::clone(&self.forest),
             version,
         })
     }
@@ -237,7 +249,10 @@ impl Store {
         if version == 0 {
             return Ok(Hash32::ZERO);
         }
-        if let Some((_, t)) = self.trees.iter().find(|(v, _)| *v == version) {
+        if version == self.latest.0 {
+            return Ok(Hash32(self.latest.1));
+        }
+        if let Some(t) = self.read_forest().tree(version) {
             return Ok(Hash32(t.root_hash()));
         }
         match self.db.root_at(version)? {
@@ -261,25 +276,17 @@ impl Store {
         Ok(())
     }
 
-    fn tree_at(&self, version: u64) -> Result<&Tree, StoreError> {
-        // Retained versions are consecutive, so the position is an offset from the front.
-        let oldest = self.oldest_provable();
-        version
-            .checked_sub(oldest)
-            .and_then(|i| usize::try_from(i).ok())
-            .and_then(|i| self.trees.get(i))
-            .filter(|(v, _)| *v == version)
-            .map(|(_, t)| t)
-            .ok_or(StoreError::VersionUnavailable {
-                requested: version,
-                oldest,
-                latest: self.latest(),
-            })
+    fn tree_at<'f>(&self, forest: &'f Forest, version: u64) -> Result<Tree<'f>, StoreError> {
+        forest.tree(version).ok_or(StoreError::VersionUnavailable {
+            requested: version,
+            oldest: forest.oldest().unwrap_or(0),
+            latest: self.latest(),
+        })
     }
 }
 
 /// A write with its key hash, before sorting.
-type Keyed<'a> = (Digest32, &'a [u8], Option<Arc<Leaf>>);
+type Keyed<'a> = (Digest32, &'a [u8], Option<Leaf>);
 
 /// Validates the writes of `version` and turns them into tree ops sorted by key hash.
 fn ops_of<'a>(
@@ -294,7 +301,7 @@ fn ops_of<'a>(
         let key_hash = sha256(key);
         let leaf = match value {
             Some([]) => return Err(StoreError::EmptyValue(hex(key))),
-            Some(v) => Some(Arc::new(Leaf::new(key, key_hash, &sha256(v), version))),
+            Some(v) => Some(Leaf::new(key, key_hash, &sha256(v), version)),
             None => None,
         };
         keyed.push((key_hash, key, leaf));
@@ -309,47 +316,42 @@ fn ops_of<'a>(
         .collect())
 }
 
-/// Rebuilds the tree of `version` (at most the snapshot's `indexed_through`) from the
-/// indexed history.
-fn rebuild(snapshot: &Snapshot, version: u64) -> Result<Tree, StoreError> {
+/// The leaves of the tree of `version` (at most the snapshot's `indexed_through`), rebuilt
+/// from the indexed history and sorted by key hash.
+fn rebuild(snapshot: &Snapshot, version: u64) -> Result<Vec<Leaf>, StoreError> {
     let mut leaves = Vec::new();
     snapshot.scan_prefix(&[], version, |key, written_at, value| {
         let key_hash = sha256(key);
-        leaves.push(Arc::new(Leaf::new(
-            key,
-            key_hash,
-            &sha256(value),
-            written_at,
-        )));
+        leaves.push(Leaf::new(key, key_hash, &sha256(value), written_at));
         true
     })?;
     leaves.sort_unstable_by_key(|l| l.key_hash);
     if let Some(w) = leaves.windows(2).find(|w| w[0].key_hash == w[1].key_hash) {
         return Err(StoreError::KeyHashCollision(hex(&w[0].key), hex(&w[1].key)));
     }
-    Ok(Tree::from_sorted_leaves(&leaves))
+    Ok(leaves)
 }
 
-/// Fails with `Corrupt` unless `tree` has the root committed for `version`.
-fn check_root(db: &Db, version: u64, tree: &Tree) -> Result<(), StoreError> {
+/// Fails with `Corrupt` unless `root` is the root committed for `version`.
+fn check_root(db: &Db, version: u64, root: &Digest32) -> Result<(), StoreError> {
     let stored = match version {
         0 => [0u8; 32],
         v => db.root_at(v)?.ok_or_else(|| {
             StoreError::Corrupt(format!("version {v} has values but no stored root"))
         })?,
     };
-    if tree.root_hash() != stored {
+    if *root != stored {
         return Err(StoreError::Corrupt(format!(
             "the tree rebuilt from the values of version {version} has root {}, but {} was \
              committed; the values are damaged — restore the data dir from a snapshot or resync",
-            Hash32(tree.root_hash()),
+            Hash32(*root),
             Hash32(stored),
         )));
     }
     Ok(())
 }
 
-fn prove_one(tree: &Tree, snapshot: &Snapshot, key: &[u8]) -> Result<KeyProof, StoreError> {
+fn prove_one(tree: Tree<'_>, snapshot: &Snapshot, key: &[u8]) -> Result<KeyProof, StoreError> {
     let key_hash = sha256(key);
     let walk = tree.walk(&key_hash);
     if let Some(leaf) = walk.leaf.filter(|l| l.key_hash == key_hash) {
@@ -377,7 +379,7 @@ fn prove_one(tree: &Tree, snapshot: &Snapshot, key: &[u8]) -> Result<KeyProof, S
 }
 
 fn neighbour_proof(
-    tree: &Tree,
+    tree: Tree<'_>,
     snapshot: &Snapshot,
     leaf: &Leaf,
 ) -> Result<ExistenceProof, StoreError> {
@@ -421,7 +423,7 @@ fn hex(bytes: &[u8]) -> String {
 #[derive(Debug)]
 pub struct StoreView {
     snapshot: Snapshot,
-    tree: Option<Tree>,
+    forest: Arc<RwLock<Forest>>,
     version: u64,
 }
 
@@ -434,7 +436,9 @@ impl StoreView {
 
 impl StateView for StoreView {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
-        let Some(tree) = &self.tree else {
+        let forest = self.forest.read().unwrap_or_else(PoisonError::into_inner);
+        // A version that is no longer (or never was) retained is read from history alone.
+        let Some(tree) = forest.tree(self.version) else {
             return Ok(self.snapshot.get(key, self.version)?);
         };
         let key_hash = sha256(key);

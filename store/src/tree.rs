@@ -13,11 +13,16 @@
 //!   empty child each, exactly as in the reference SMT; there are no extension nodes (ICS-23
 //!   inner ops could not express them).
 //!
-//! Nodes are immutable and reference counted: a commit rebuilds only the paths it touches and
-//! shares every other subtree with the previous version, so keeping the last N versions costs
-//! O(touched nodes) per version, not O(state).
+//! Storage: every node of every retained version lives in one [`Forest`], in two slabs (inner
+//! nodes and leaves) addressed by 32-bit [`Ref`]s. Nodes are immutable once written. A parent
+//! stores its children's refs *and hashes*, so a commit that rebuilds a path reads only the
+//! nodes on the path: the untouched sibling at every level is shared by copying its ref and
+//! hash out of the old parent, never dereferenced (no refcount, no cache miss). A commit
+//! records the nodes its new version no longer references ("stale"); they are returned to the
+//! slab's free list once every retained version older than it has been dropped, exactly like
+//! JMT's stale-node index, so memory is O(state + retained × touched nodes).
 
-use std::sync::Arc;
+use std::collections::VecDeque;
 
 use sha2::{Digest, Sha256};
 
@@ -38,20 +43,20 @@ pub(crate) fn sha256(data: &[u8]) -> Digest32 {
 
 /// `sha256(0x00 ‖ key_hash ‖ value_hash)`.
 pub(crate) fn leaf_hash(key_hash: &Digest32, value_hash: &Digest32) -> Digest32 {
-    let mut h = Sha256::new();
-    h.update([LEAF_PREFIX]);
-    h.update(key_hash);
-    h.update(value_hash);
-    h.finalize().into()
+    let mut buf = [0u8; 65];
+    buf[0] = LEAF_PREFIX;
+    buf[1..33].copy_from_slice(key_hash);
+    buf[33..].copy_from_slice(value_hash);
+    Sha256::digest(buf).into()
 }
 
 /// `sha256(0x01 ‖ left ‖ right)`.
 pub(crate) fn inner_hash(left: &Digest32, right: &Digest32) -> Digest32 {
-    let mut h = Sha256::new();
-    h.update([INNER_PREFIX]);
-    h.update(left);
-    h.update(right);
-    h.finalize().into()
+    let mut buf = [0u8; 65];
+    buf[0] = INNER_PREFIX;
+    buf[1..33].copy_from_slice(left);
+    buf[33..].copy_from_slice(right);
+    Sha256::digest(buf).into()
 }
 
 /// Bit `depth` of `key_hash`, MSB of byte 0 first. `true` = right.
@@ -63,7 +68,7 @@ pub(crate) fn bit(key_hash: &Digest32, depth: usize) -> bool {
 /// A leaf. The key is kept (not its value) because non-existence proofs must name their
 /// neighbours' keys and the tree is the only index from key hash back to key; `version` (the
 /// version that wrote the value) turns a read at any retained version into one point lookup.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Leaf {
     pub(crate) key: Box<[u8]>,
     pub(crate) key_hash: Digest32,
@@ -83,46 +88,142 @@ impl Leaf {
     }
 }
 
-/// An inner node. Invariant: the subtree holds at least two leaves (else it collapses).
-#[derive(Debug)]
-pub(crate) struct Inner {
-    pub(crate) left: Option<Node>,
-    pub(crate) right: Option<Node>,
-    pub(crate) hash: Digest32,
+/// A reference to a node in the [`Forest`]: an index into the leaf slab when [`LEAF_BIT`] is
+/// set, else into the inner slab; [`NIL`] is the empty subtree.
+type Ref = u32;
+const NIL: Ref = u32::MAX;
+const LEAF_BIT: Ref = 1 << 31;
+
+#[inline]
+fn is_leaf(r: Ref) -> bool {
+    r != NIL && r & LEAF_BIT != 0
 }
 
-/// A non-empty subtree.
-#[derive(Debug, Clone)]
-pub(crate) enum Node {
-    Leaf(Arc<Leaf>),
-    Inner(Arc<Inner>),
+/// An inner node: its children's refs and hashes. Invariant: the subtree holds at least two
+/// leaves (else it collapses to the leaf).
+#[derive(Debug, Clone, Copy)]
+struct Inner {
+    left: Ref,
+    right: Ref,
+    left_hash: Digest32,
+    right_hash: Digest32,
 }
 
-impl Node {
-    pub(crate) fn hash(&self) -> &Digest32 {
-        match self {
-            Node::Leaf(l) => &l.hash,
-            Node::Inner(i) => &i.hash,
+impl Default for Inner {
+    fn default() -> Self {
+        Self {
+            left: NIL,
+            right: NIL,
+            left_hash: EMPTY_HASH,
+            right_hash: EMPTY_HASH,
         }
     }
 }
 
-/// Hash of an optional subtree.
-pub(crate) fn child_hash(node: Option<&Node>) -> &Digest32 {
-    node.map_or(&EMPTY_HASH, Node::hash)
+/// Slots per slab chunk. Chunks never move, so growing the slab never copies nodes.
+const CHUNK_BITS: u32 = 16;
+const CHUNK: usize = 1 << CHUNK_BITS;
+
+/// A growable array of `T` in fixed-size chunks, with a free list of reusable slots.
+#[derive(Debug)]
+struct Slab<T> {
+    chunks: Vec<Vec<T>>,
+    free: Vec<u32>,
 }
+
+impl<T> Default for Slab<T> {
+    fn default() -> Self {
+        Self {
+            chunks: Vec::new(),
+            free: Vec::new(),
+        }
+    }
+}
+
+impl<T> Slab<T> {
+    #[inline]
+    fn get(&self, i: u32) -> &T {
+        &self.chunks[(i >> CHUNK_BITS) as usize][i as usize & (CHUNK - 1)]
+    }
+
+    fn alloc(&mut self, value: T) -> u32 {
+        if let Some(i) = self.free.pop() {
+            self.chunks[(i >> CHUNK_BITS) as usize][i as usize & (CHUNK - 1)] = value;
+            return i;
+        }
+        if self.chunks.last().is_none_or(|c| c.len() == CHUNK) {
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        let n = self.chunks.len() - 1;
+        let chunk = &mut self.chunks[n];
+        let i = (n << CHUNK_BITS) | chunk.len();
+        // Leaf refs use the top bit as a tag, so each slab is limited to 2^31 slots.
+        assert!(i < LEAF_BIT as usize, "tree slab full (2^31 nodes)");
+        chunk.push(value);
+        i as u32
+    }
+
+    /// Occupied slots.
+    fn len(&self) -> usize {
+        self.chunks.iter().map(Vec::len).sum::<usize>() - self.free.len()
+    }
+}
+
+/// A subtree as its parent sees it: ref and hash.
+type Child = (Ref, Digest32);
+const EMPTY: Child = (NIL, EMPTY_HASH);
 
 /// One change of a batch: `Some(leaf)` to set, `None` to delete the key with this hash.
 #[derive(Debug)]
 pub(crate) struct Op {
     pub(crate) key_hash: Digest32,
-    pub(crate) leaf: Option<Arc<Leaf>>,
+    pub(crate) leaf: Option<Leaf>,
 }
 
-/// One version of the tree. Cloning is O(1) and shares all nodes.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Tree {
-    root: Option<Node>,
+/// One retained version: its root and the nodes it stopped referencing.
+#[derive(Debug)]
+struct Version {
+    version: u64,
+    root: Child,
+    /// Nodes of the previous version that this one no longer references; freed once this
+    /// version is the oldest retained one.
+    stale: Vec<Ref>,
+}
+
+/// A version computed by [`Forest::prepare`] but not yet published by [`Forest::publish`]
+/// (which happens only once it is durably committed) or undone by [`Forest::discard`].
+#[derive(Debug)]
+pub(crate) struct Pending {
+    version: u64,
+    root: Child,
+    stale: Vec<Ref>,
+    created: Vec<Ref>,
+}
+
+impl Pending {
+    /// The root hash of the pending version.
+    pub(crate) fn root_hash(&self) -> Digest32 {
+        self.root.1
+    }
+}
+
+/// The trees of the last `retained` versions, sharing all untouched nodes.
+pub(crate) struct Forest {
+    inners: Slab<Inner>,
+    leaves: Slab<Leaf>,
+    versions: VecDeque<Version>,
+    retained: usize,
+}
+
+impl std::fmt::Debug for Forest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Forest")
+            .field("oldest", &self.oldest())
+            .field("latest", &self.latest())
+            .field("inner_nodes", &self.inners.len())
+            .field("leaves", &self.leaves.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// One step from the root towards a key hash: the sibling's hash and which side we took.
@@ -139,88 +240,21 @@ pub(crate) struct Walk<'a> {
     pub(crate) steps: Vec<Step>,
     /// The leaf found at the end of the path, if any; it may hold a different key (then the
     /// walked key is absent).
-    pub(crate) leaf: Option<&'a Arc<Leaf>>,
+    pub(crate) leaf: Option<&'a Leaf>,
 }
 
-impl Tree {
-    /// The root hash; the empty tree's root is 32 zero bytes (= its empty-child hash).
-    pub(crate) fn root_hash(&self) -> Digest32 {
-        *child_hash(self.root.as_ref())
-    }
+/// A read-only handle on one retained version's tree.
+#[derive(Clone, Copy)]
+pub(crate) struct Tree<'a> {
+    forest: &'a Forest,
+    root: Child,
+}
 
-    /// Builds a tree from leaves sorted by key hash with no duplicate key hash.
-    pub(crate) fn from_sorted_leaves(leaves: &[Arc<Leaf>]) -> Self {
-        Self {
-            root: build(0, leaves),
-        }
-    }
-
-    /// A new version with `ops` applied. `ops` must be sorted by key hash, without
-    /// duplicates. Each touched node is hashed exactly once; untouched subtrees are shared.
-    pub(crate) fn apply(&self, ops: &[Op]) -> Self {
-        Self {
-            root: update(self.root.as_ref(), 0, ops),
-        }
-    }
-
-    /// Walks from the root towards `key_hash` until a leaf or an empty child.
-    pub(crate) fn walk(&self, key_hash: &Digest32) -> Walk<'_> {
-        let mut steps = Vec::new();
-        let mut node = self.root.as_ref();
-        let mut depth = 0;
-        loop {
-            match node {
-                None => return Walk { steps, leaf: None },
-                Some(Node::Leaf(l)) => {
-                    return Walk {
-                        steps,
-                        leaf: Some(l),
-                    }
-                }
-                Some(Node::Inner(inner)) => {
-                    let right = bit(key_hash, depth);
-                    let (next, sibling) = if right {
-                        (inner.right.as_ref(), inner.left.as_ref())
-                    } else {
-                        (inner.left.as_ref(), inner.right.as_ref())
-                    };
-                    steps.push(Step {
-                        sibling: *child_hash(sibling),
-                        went_right: right,
-                    });
-                    node = next;
-                    depth += 1;
-                }
-            }
-        }
-    }
-
-    /// The leaf with the greatest key hash strictly below `key_hash`.
-    pub(crate) fn predecessor(&self, key_hash: &Digest32) -> Option<&Arc<Leaf>> {
-        neighbour(self.root.as_ref(), key_hash, 0, Side::Left)
-    }
-
-    /// The leaf with the smallest key hash strictly above `key_hash`.
-    pub(crate) fn successor(&self, key_hash: &Digest32) -> Option<&Arc<Leaf>> {
-        neighbour(self.root.as_ref(), key_hash, 0, Side::Right)
-    }
-
-    /// Every leaf in key-hash order (tests and diagnostics).
-    #[cfg(test)]
-    pub(crate) fn leaves(&self) -> Vec<Arc<Leaf>> {
-        fn go(n: Option<&Node>, out: &mut Vec<Arc<Leaf>>) {
-            match n {
-                None => {}
-                Some(Node::Leaf(l)) => out.push(l.clone()),
-                Some(Node::Inner(i)) => {
-                    go(i.left.as_ref(), out);
-                    go(i.right.as_ref(), out);
-                }
-            }
-        }
-        let mut out = Vec::new();
-        go(self.root.as_ref(), &mut out);
-        out
+impl std::fmt::Debug for Tree<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tree")
+            .field("root", &self.root.0)
+            .finish_non_exhaustive()
     }
 }
 
@@ -230,175 +264,398 @@ enum Side {
     Right,
 }
 
-/// Nearest leaf on `side` of `key_hash` within `node`, whose leaves all share the first
-/// `depth` bits with `key_hash`. At an inner node the child on the far side of `key_hash`'s
-/// bit lies entirely on one side of it, so only one branch needs searching plus, as a
-/// fallback, the extreme leaf of the sibling.
-fn neighbour<'a>(
-    node: Option<&'a Node>,
-    key_hash: &Digest32,
-    depth: usize,
-    side: Side,
-) -> Option<&'a Arc<Leaf>> {
-    match node? {
-        Node::Leaf(l) => {
+/// Builds subtrees while recording every node it creates.
+struct Builder<'f> {
+    forest: &'f mut Forest,
+    created: Vec<Ref>,
+    stale: Vec<Ref>,
+}
+
+impl Forest {
+    /// An empty forest that keeps the trees of the last `retained` (≥ 1) versions.
+    pub(crate) fn new(retained: usize) -> Self {
+        Self {
+            inners: Slab::default(),
+            leaves: Slab::default(),
+            versions: VecDeque::new(),
+            retained: retained.max(1),
+        }
+    }
+
+    #[inline]
+    fn inner(&self, r: Ref) -> &Inner {
+        self.inners.get(r)
+    }
+
+    #[inline]
+    fn leaf(&self, r: Ref) -> &Leaf {
+        self.leaves.get(r & !LEAF_BIT)
+    }
+
+    /// Drops every version and node, then makes `version` the only one, built from leaves
+    /// sorted by key hash with no duplicate key hash.
+    pub(crate) fn reset(&mut self, version: u64, leaves: Vec<Leaf>) {
+        *self = Self::new(self.retained);
+        let mut b = Builder {
+            forest: self,
+            created: Vec::new(),
+            stale: Vec::new(),
+        };
+        let items: Vec<Child> = leaves.into_iter().map(|l| b.new_leaf(l)).collect();
+        let root = b.build(0, &items);
+        self.versions.push_back(Version {
+            version,
+            root,
+            stale: Vec::new(),
+        });
+    }
+
+    /// The latest retained version, if any.
+    pub(crate) fn latest(&self) -> Option<u64> {
+        self.versions.back().map(|v| v.version)
+    }
+
+    /// The oldest retained version, if any.
+    pub(crate) fn oldest(&self) -> Option<u64> {
+        self.versions.front().map(|v| v.version)
+    }
+
+    /// The tree of `version` if it is retained.
+    pub(crate) fn tree(&self, version: u64) -> Option<Tree<'_>> {
+        let oldest = self.oldest()?;
+        // Retained versions are consecutive, so the position is an offset from the front.
+        let i = usize::try_from(version.checked_sub(oldest)?).ok()?;
+        let v = self.versions.get(i).filter(|v| v.version == version)?;
+        Some(Tree {
+            forest: self,
+            root: v.root,
+        })
+    }
+
+    /// Computes `version` as the latest tree with `ops` applied (sorted by key hash, no
+    /// duplicates). Each touched node is hashed exactly once; untouched subtrees are shared.
+    /// Nothing is visible until [`Forest::publish`].
+    pub(crate) fn prepare(&mut self, version: u64, mut ops: Vec<Op>) -> Pending {
+        let base = self.versions.back().map_or(EMPTY, |v| v.root);
+        let mut b = Builder {
+            forest: self,
+            created: Vec::new(),
+            stale: Vec::new(),
+        };
+        let root = b.update(base, 0, &mut ops);
+        Pending {
+            version,
+            root,
+            stale: b.stale,
+            created: b.created,
+        }
+    }
+
+    /// Makes a prepared version the latest, dropping (and reclaiming the nodes only they
+    /// used of) versions beyond the retention window.
+    pub(crate) fn publish(&mut self, p: Pending) {
+        self.versions.push_back(Version {
+            version: p.version,
+            root: p.root,
+            stale: p.stale,
+        });
+        while self.versions.len() > self.retained {
+            self.versions.pop_front();
+            // The new front's stale nodes were only reachable from the versions before it.
+            if let Some(front) = self.versions.front_mut() {
+                let stale = std::mem::take(&mut front.stale);
+                self.free(&stale);
+            }
+        }
+    }
+
+    /// Undoes a prepared version that will not be published.
+    pub(crate) fn discard(&mut self, p: Pending) {
+        self.free(&p.created);
+    }
+
+    fn free(&mut self, refs: &[Ref]) {
+        for &r in refs {
+            if is_leaf(r) {
+                let i = r & !LEAF_BIT;
+                // Release the key now rather than when the slot is reused.
+                let chunk = &mut self.leaves.chunks[(i >> CHUNK_BITS) as usize];
+                chunk[i as usize & (CHUNK - 1)].key = Box::default();
+                self.leaves.free.push(i);
+            } else {
+                self.inners.free.push(r);
+            }
+        }
+    }
+
+    /// Live nodes (inner, leaf), for tests and diagnostics.
+    #[cfg(test)]
+    fn node_counts(&self) -> (usize, usize) {
+        (self.inners.len(), self.leaves.len())
+    }
+}
+
+impl Builder<'_> {
+    fn new_leaf(&mut self, leaf: Leaf) -> Child {
+        let hash = leaf.hash;
+        let r = self.forest.leaves.alloc(leaf) | LEAF_BIT;
+        self.created.push(r);
+        (r, hash)
+    }
+
+    /// An inner node over two children, collapsing "one leaf and nothing" to the leaf.
+    fn join(&mut self, left: Child, right: Child) -> Child {
+        match (left.0, right.0) {
+            (NIL, NIL) => EMPTY,
+            (l, NIL) if is_leaf(l) => left,
+            (NIL, r) if is_leaf(r) => right,
+            _ => {
+                let hash = inner_hash(&left.1, &right.1);
+                let r = self.forest.inners.alloc(Inner {
+                    left: left.0,
+                    right: right.0,
+                    left_hash: left.1,
+                    right_hash: right.1,
+                });
+                self.created.push(r);
+                (r, hash)
+            }
+        }
+    }
+
+    fn key_hash(&self, c: &Child) -> Digest32 {
+        self.forest.leaf(c.0).key_hash
+    }
+
+    /// A subtree at `depth` holding exactly `leaves` (sorted, distinct key hashes).
+    fn build(&mut self, depth: usize, leaves: &[Child]) -> Child {
+        match leaves {
+            [] => EMPTY,
+            [one] => *one,
+            // Distinct 256-bit hashes differ before bit 256, so this only guards against a
+            // caller breaking the "distinct" precondition; keep the first.
+            [first, ..] if depth >= MAX_DEPTH => *first,
+            _ => {
+                let split = leaves.partition_point(|l| !bit(&self.key_hash(l), depth));
+                let left = self.build(depth + 1, &leaves[..split]);
+                let right = self.build(depth + 1, &leaves[split..]);
+                self.join(left, right)
+            }
+        }
+    }
+
+    /// The subtree at `depth` holding exactly two leaves with distinct key hashes.
+    fn pair(&mut self, depth: usize, a: Child, b: Child) -> Child {
+        let (ka, kb) = (self.key_hash(&a), self.key_hash(&b));
+        let (lo, hi, klo, khi) = if ka < kb {
+            (a, b, ka, kb)
+        } else {
+            (b, a, kb, ka)
+        };
+        // First bit at or below `depth` where the two paths part.
+        let split = (depth..MAX_DEPTH)
+            .find(|&d| bit(&klo, d) != bit(&khi, d))
+            .unwrap_or(MAX_DEPTH);
+        let mut node = self.join(lo, hi);
+        // Shared bits above the split: inner nodes with one empty child.
+        for d in (depth..split).rev() {
+            node = if bit(&klo, d) {
+                self.join(EMPTY, node)
+            } else {
+                self.join(node, EMPTY)
+            };
+        }
+        node
+    }
+
+    /// `node` (at `depth`) with `ops` applied; `ops` all share `node`'s path prefix. The new
+    /// leaves are moved out of `ops`.
+    fn update(&mut self, node: Child, depth: usize, ops: &mut [Op]) -> Child {
+        if ops.is_empty() {
+            return node;
+        }
+        if node.0 == NIL {
+            let leaves: Vec<Child> = ops
+                .iter_mut()
+                .filter_map(|o| o.leaf.take())
+                .map(|l| self.new_leaf(l))
+                .collect();
+            return self.build(depth, &leaves);
+        }
+        if is_leaf(node.0) {
+            let old_hash = self.key_hash(&node);
+            if let [op] = ops {
+                // The common case of a large batch at the bottom of the tree: one op meeting
+                // one leaf. Handled without collecting a leaf list.
+                if op.key_hash == old_hash {
+                    self.stale.push(node.0);
+                    return match op.leaf.take() {
+                        Some(l) => self.new_leaf(l),
+                        None => EMPTY,
+                    };
+                }
+                return match op.leaf.take() {
+                    None => node,
+                    Some(l) => {
+                        let new = self.new_leaf(l);
+                        self.pair(depth, node, new)
+                    }
+                };
+            }
+            // Merge the existing leaf into the sorted new leaves unless an op replaces it.
+            let replaced = ops.binary_search_by(|o| o.key_hash.cmp(&old_hash)).is_ok();
+            if replaced {
+                self.stale.push(node.0);
+            }
+            let mut leaves = Vec::with_capacity(ops.len() + 1);
+            let mut pending = (!replaced).then_some(node);
+            for op in ops.iter_mut() {
+                if pending.is_some() && old_hash < op.key_hash {
+                    leaves.extend(pending.take());
+                }
+                if let Some(l) = op.leaf.take() {
+                    leaves.push(self.new_leaf(l));
+                }
+            }
+            leaves.extend(pending);
+            return self.build(depth, &leaves);
+        }
+        if depth >= MAX_DEPTH {
+            return node;
+        }
+        let inner = *self.forest.inner(node.0);
+        let split = ops.partition_point(|o| !bit(&o.key_hash, depth));
+        let (lo, hi) = ops.split_at_mut(split);
+        let left = self.update((inner.left, inner.left_hash), depth + 1, lo);
+        let right = self.update((inner.right, inner.right_hash), depth + 1, hi);
+        // Nothing changed below: share the node instead of rehashing it.
+        if left.0 == inner.left && right.0 == inner.right {
+            return node;
+        }
+        self.stale.push(node.0);
+        self.join(left, right)
+    }
+}
+
+impl<'a> Tree<'a> {
+    /// The root hash; the empty tree's root is 32 zero bytes (= its empty-child hash).
+    pub(crate) fn root_hash(&self) -> Digest32 {
+        self.root.1
+    }
+
+    /// Walks from the root towards `key_hash` until a leaf or an empty child.
+    pub(crate) fn walk(&self, key_hash: &Digest32) -> Walk<'a> {
+        let mut steps = Vec::new();
+        let mut node = self.root.0;
+        let mut depth = 0;
+        loop {
+            if node == NIL {
+                return Walk { steps, leaf: None };
+            }
+            if is_leaf(node) {
+                return Walk {
+                    steps,
+                    leaf: Some(self.forest.leaf(node)),
+                };
+            }
+            let inner = self.forest.inner(node);
+            let right = bit(key_hash, depth);
+            let (next, sibling) = if right {
+                (inner.right, inner.left_hash)
+            } else {
+                (inner.left, inner.right_hash)
+            };
+            steps.push(Step {
+                sibling,
+                went_right: right,
+            });
+            node = next;
+            depth += 1;
+        }
+    }
+
+    /// The leaf with the greatest key hash strictly below `key_hash`.
+    pub(crate) fn predecessor(&self, key_hash: &Digest32) -> Option<&'a Leaf> {
+        self.neighbour(self.root.0, key_hash, 0, Side::Left)
+    }
+
+    /// The leaf with the smallest key hash strictly above `key_hash`.
+    pub(crate) fn successor(&self, key_hash: &Digest32) -> Option<&'a Leaf> {
+        self.neighbour(self.root.0, key_hash, 0, Side::Right)
+    }
+
+    /// Nearest leaf on `side` of `key_hash` within `node`, whose leaves all share the first
+    /// `depth` bits with `key_hash`. At an inner node the child on the far side of
+    /// `key_hash`'s bit lies entirely on one side of it, so only one branch needs searching
+    /// plus, as a fallback, the extreme leaf of the sibling.
+    fn neighbour(
+        &self,
+        node: Ref,
+        key_hash: &Digest32,
+        depth: usize,
+        side: Side,
+    ) -> Option<&'a Leaf> {
+        if node == NIL {
+            return None;
+        }
+        if is_leaf(node) {
+            let l = self.forest.leaf(node);
             let ok = match side {
                 Side::Left => l.key_hash < *key_hash,
                 Side::Right => l.key_hash > *key_hash,
             };
-            ok.then_some(l)
+            return ok.then_some(l);
         }
-        Node::Inner(inner) => {
-            let right = bit(key_hash, depth);
-            match (side, right) {
-                // Everything in the right subtree is above key_hash.
-                (Side::Left, false) => neighbour(inner.left.as_ref(), key_hash, depth + 1, side),
-                (Side::Left, true) => neighbour(inner.right.as_ref(), key_hash, depth + 1, side)
-                    .or_else(|| extreme(inner.left.as_ref(), Side::Right)),
-                (Side::Right, true) => neighbour(inner.right.as_ref(), key_hash, depth + 1, side),
-                (Side::Right, false) => neighbour(inner.left.as_ref(), key_hash, depth + 1, side)
-                    .or_else(|| extreme(inner.right.as_ref(), Side::Left)),
-            }
+        let inner = self.forest.inner(node);
+        let right = bit(key_hash, depth);
+        match (side, right) {
+            // Everything in the right subtree is above key_hash.
+            (Side::Left, false) => self.neighbour(inner.left, key_hash, depth + 1, side),
+            (Side::Left, true) => self
+                .neighbour(inner.right, key_hash, depth + 1, side)
+                .or_else(|| self.extreme(inner.left, Side::Right)),
+            (Side::Right, true) => self.neighbour(inner.right, key_hash, depth + 1, side),
+            (Side::Right, false) => self
+                .neighbour(inner.left, key_hash, depth + 1, side)
+                .or_else(|| self.extreme(inner.right, Side::Left)),
         }
     }
-}
 
-/// The leftmost (`Side::Left`) or rightmost leaf of a subtree.
-fn extreme(mut node: Option<&Node>, side: Side) -> Option<&Arc<Leaf>> {
-    loop {
-        match node? {
-            Node::Leaf(l) => return Some(l),
-            Node::Inner(i) => {
-                let (first, second) = match side {
-                    Side::Left => (&i.left, &i.right),
-                    Side::Right => (&i.right, &i.left),
-                };
-                // An inner node is never empty on both sides.
-                node = first.as_ref().or(second.as_ref());
+    /// The leftmost (`Side::Left`) or rightmost leaf of a subtree.
+    fn extreme(&self, mut node: Ref, side: Side) -> Option<&'a Leaf> {
+        loop {
+            if node == NIL {
+                return None;
             }
+            if is_leaf(node) {
+                return Some(self.forest.leaf(node));
+            }
+            let i = self.forest.inner(node);
+            let (first, second) = match side {
+                Side::Left => (i.left, i.right),
+                Side::Right => (i.right, i.left),
+            };
+            // An inner node is never empty on both sides.
+            node = if first == NIL { second } else { first };
         }
     }
-}
 
-/// An inner node over two children, collapsing "one leaf and nothing" to the leaf.
-fn join(left: Option<Node>, right: Option<Node>) -> Option<Node> {
-    match (&left, &right) {
-        (None, None) => None,
-        (Some(Node::Leaf(_)), None) => left,
-        (None, Some(Node::Leaf(_))) => right,
-        _ => {
-            let hash = inner_hash(child_hash(left.as_ref()), child_hash(right.as_ref()));
-            Some(Node::Inner(Arc::new(Inner { left, right, hash })))
-        }
-    }
-}
-
-/// A subtree at `depth` holding exactly `leaves` (sorted, distinct key hashes).
-fn build(depth: usize, leaves: &[Arc<Leaf>]) -> Option<Node> {
-    match leaves {
-        [] => None,
-        [one] => Some(Node::Leaf(one.clone())),
-        // Distinct 256-bit hashes differ before bit 256, so this only guards against a caller
-        // breaking the "distinct" precondition; keep the first rather than index out of range.
-        [first, ..] if depth >= MAX_DEPTH => Some(Node::Leaf(first.clone())),
-        _ => {
-            let split = leaves.partition_point(|l| !bit(&l.key_hash, depth));
-            join(
-                build(depth + 1, &leaves[..split]),
-                build(depth + 1, &leaves[split..]),
-            )
-        }
-    }
-}
-
-/// The subtree at `depth` holding exactly two leaves with distinct key hashes.
-fn pair(depth: usize, a: &Arc<Leaf>, b: &Arc<Leaf>) -> Option<Node> {
-    let (lo, hi) = if a.key_hash < b.key_hash {
-        (a, b)
-    } else {
-        (b, a)
-    };
-    // First bit at or below `depth` where the two paths part.
-    let split = (depth..MAX_DEPTH)
-        .find(|&d| bit(&lo.key_hash, d) != bit(&hi.key_hash, d))
-        .unwrap_or(MAX_DEPTH);
-    let mut node = join(Some(Node::Leaf(lo.clone())), Some(Node::Leaf(hi.clone())));
-    // Shared bits above the split: inner nodes with one empty child.
-    for d in (depth..split).rev() {
-        node = if bit(&lo.key_hash, d) {
-            join(None, node)
-        } else {
-            join(node, None)
-        };
-    }
-    node
-}
-
-/// `node` (at `depth`) with `ops` applied; `ops` all share `node`'s path prefix.
-fn update(node: Option<&Node>, depth: usize, ops: &[Op]) -> Option<Node> {
-    if ops.is_empty() {
-        return node.cloned();
-    }
-    match node {
-        None => {
-            let leaves: Vec<Arc<Leaf>> = ops.iter().filter_map(|o| o.leaf.clone()).collect();
-            build(depth, &leaves)
-        }
-        // The common cases of a large batch at the bottom of the tree: one op meeting one leaf
-        // or an empty slot. Handled without collecting a leaf list.
-        Some(Node::Leaf(old)) if ops.len() == 1 => {
-            let op = &ops[0];
-            match &op.leaf {
-                _ if op.key_hash == old.key_hash => op.leaf.clone().map(Node::Leaf),
-                None => node.cloned(),
-                Some(new) => pair(depth, old, new),
+    /// Every leaf in key-hash order (tests and diagnostics).
+    #[cfg(test)]
+    pub(crate) fn leaves(&self) -> Vec<&'a Leaf> {
+        fn go<'a>(f: &'a Forest, n: Ref, out: &mut Vec<&'a Leaf>) {
+            if n == NIL {
+            } else if is_leaf(n) {
+                out.push(f.leaf(n));
+            } else {
+                let i = f.inner(n);
+                go(f, i.left, out);
+                go(f, i.right, out);
             }
         }
-        Some(Node::Leaf(old)) => {
-            // Merge the existing leaf into the sorted new leaves unless an op replaces it.
-            let replaced = ops
-                .binary_search_by(|o| o.key_hash.cmp(&old.key_hash))
-                .is_ok();
-            let mut leaves = Vec::with_capacity(ops.len() + 1);
-            let mut pending = (!replaced).then_some(old);
-            for op in ops {
-                if let Some(o) = pending.filter(|o| o.key_hash < op.key_hash) {
-                    leaves.push(o.clone());
-                    pending = None;
-                }
-                if let Some(l) = &op.leaf {
-                    leaves.push(l.clone());
-                }
-            }
-            if let Some(o) = pending {
-                leaves.push(o.clone());
-            }
-            build(depth, &leaves)
-        }
-        Some(Node::Inner(inner)) => {
-            if depth >= MAX_DEPTH {
-                return node.cloned();
-            }
-            let split = ops.partition_point(|o| !bit(&o.key_hash, depth));
-            let (lo, hi) = ops.split_at(split);
-            let left = update(inner.left.as_ref(), depth + 1, lo);
-            let right = update(inner.right.as_ref(), depth + 1, hi);
-            // Nothing changed below: share the node instead of rehashing it.
-            if same(&left, &inner.left) && same(&right, &inner.right) {
-                return node.cloned();
-            }
-            join(left, right)
-        }
-    }
-}
-
-/// Pointer equality of optional subtrees.
-fn same(a: &Option<Node>, b: &Option<Node>) -> bool {
-    match (a, b) {
-        (None, None) => true,
-        (Some(Node::Leaf(x)), Some(Node::Leaf(y))) => Arc::ptr_eq(x, y),
-        (Some(Node::Inner(x)), Some(Node::Inner(y))) => Arc::ptr_eq(x, y),
-        _ => false,
+        let mut out = Vec::new();
+        go(self.forest, self.root.0, &mut out);
+        out
     }
 }
 
@@ -406,8 +663,8 @@ fn same(a: &Option<Node>, b: &Option<Node>) -> bool {
 mod tests {
     use super::*;
 
-    fn leaf(key: &[u8], value: &[u8]) -> Arc<Leaf> {
-        Arc::new(Leaf::new(key, sha256(key), &sha256(value), 1))
+    fn leaf(key: &[u8], value: &[u8]) -> Leaf {
+        Leaf::new(key, sha256(key), &sha256(value), 1)
     }
 
     fn set(key: &[u8], value: &[u8]) -> Op {
@@ -429,24 +686,43 @@ mod tests {
         ops
     }
 
+    /// Applies and publishes `ops` as the next version; returns its root.
+    fn commit(f: &mut Forest, ops: Vec<Op>) -> Digest32 {
+        let v = f.latest().map_or(1, |v| v + 1);
+        let p = f.prepare(v, ops);
+        let root = p.root_hash();
+        f.publish(p);
+        root
+    }
+
+    fn rebuilt_root(leaves: Vec<Leaf>) -> Digest32 {
+        let mut leaves = leaves;
+        leaves.sort_by_key(|l| l.key_hash);
+        let mut f = Forest::new(1);
+        f.reset(0, leaves);
+        f.tree(0).unwrap().root_hash()
+    }
+
     #[test]
     fn empty_and_single_leaf_roots() {
-        let t = Tree::default();
-        assert_eq!(t.root_hash(), EMPTY_HASH);
-        let t = t.apply(&[set(b"k", b"v")]);
+        let mut f = Forest::new(10);
+        f.reset(0, Vec::new());
+        assert_eq!(f.tree(0).unwrap().root_hash(), EMPTY_HASH);
         // A lone leaf is the root: no inner node above it.
-        assert_eq!(t.root_hash(), leaf_hash(&sha256(b"k"), &sha256(b"v")));
-        let t = t.apply(&[del(b"k")]);
-        assert_eq!(t.root_hash(), EMPTY_HASH);
+        assert_eq!(
+            commit(&mut f, vec![set(b"k", b"v")]),
+            leaf_hash(&sha256(b"k"), &sha256(b"v"))
+        );
+        assert_eq!(commit(&mut f, vec![del(b"k")]), EMPTY_HASH);
     }
 
     #[test]
     fn two_leaves_hash_by_first_differing_bit() {
         let (a, b) = (leaf(b"a", b"1"), leaf(b"b", b"2"));
         let (lo, hi) = if a.key_hash < b.key_hash {
-            (a.clone(), b.clone())
+            (a, b)
         } else {
-            (b.clone(), a.clone())
+            (b, a)
         };
         // Walk down the shared prefix: each shared bit adds an inner node with an empty
         // sibling on the side the pair does not take.
@@ -462,33 +738,83 @@ mod tests {
                 inner_hash(&expected, &EMPTY_HASH)
             };
         }
-        let t = Tree::default().apply(&sorted(vec![set(b"a", b"1"), set(b"b", b"2")]));
-        assert_eq!(t.root_hash(), expected);
+        let mut f = Forest::new(10);
+        let root = commit(&mut f, sorted(vec![set(b"a", b"1"), set(b"b", b"2")]));
+        assert_eq!(root, expected);
         // Deleting one collapses back to the lone leaf.
-        let t = t.apply(&[del(b"a")]);
-        assert_eq!(t.root_hash(), leaf(b"b", b"2").hash);
+        assert_eq!(commit(&mut f, vec![del(b"a")]), leaf(b"b", b"2").hash);
     }
 
     #[test]
     fn incremental_equals_rebuild_and_shares_untouched_nodes() {
         let keys: Vec<Vec<u8>> = (0u32..500).map(|i| i.to_be_bytes().to_vec()).collect();
-        let mut t = Tree::default();
+        let mut f = Forest::new(1000);
         for chunk in keys.chunks(37) {
-            t = t.apply(&sorted(chunk.iter().map(|k| set(k, k)).collect()));
+            commit(&mut f, sorted(chunk.iter().map(|k| set(k, k)).collect()));
         }
-        let mut all: Vec<Arc<Leaf>> = keys.iter().map(|k| leaf(k, k)).collect();
-        all.sort_by_key(|l| l.key_hash);
-        assert_eq!(t.root_hash(), Tree::from_sorted_leaves(&all).root_hash());
-        assert_eq!(t.leaves().len(), 500);
-        // Deleting an absent key changes nothing and allocates nothing at the root.
-        let t2 = t.apply(&[del(b"absent")]);
-        assert!(same(&t.root, &t2.root));
+        let latest = f.latest().unwrap();
+        let all: Vec<Leaf> = keys.iter().map(|k| leaf(k, k)).collect();
+        let root = f.tree(latest).unwrap().root_hash();
+        assert_eq!(root, rebuilt_root(all));
+        assert_eq!(f.tree(latest).unwrap().leaves().len(), 500);
+        // Deleting an absent key changes nothing and allocates nothing.
+        let before = f.node_counts();
+        let p = f.prepare(latest + 1, vec![del(b"absent")]);
+        assert!(p.created.is_empty() && p.stale.is_empty());
+        assert_eq!(p.root_hash(), root);
+        f.publish(p);
+        assert_eq!(f.node_counts(), before);
+    }
+
+    #[test]
+    fn old_versions_survive_until_dropped_and_memory_is_reclaimed() {
+        let mut f = Forest::new(3);
+        let mut roots = Vec::new();
+        for round in 0u32..40 {
+            let mut ops = Vec::new();
+            for i in 0..50u32 {
+                let k = (round * 31 + i * 17) % 300;
+                if (round + i) % 5 == 0 {
+                    ops.push(del(&k.to_be_bytes()));
+                } else {
+                    ops.push(set(&k.to_be_bytes(), &round.to_be_bytes()));
+                }
+            }
+            ops.sort_by_key(|o| o.key_hash);
+            ops.dedup_by_key(|o| o.key_hash);
+            let v = f.latest().map_or(1, |v| v + 1);
+            let p = f.prepare(v, ops);
+            roots.push((v, p.root_hash()));
+            f.publish(p);
+            // Every retained version still has its root and walks to consistent leaves.
+            for (rv, rr) in roots.iter().rev().take(3) {
+                let t = f.tree(*rv).unwrap();
+                assert_eq!(t.root_hash(), *rr);
+                for l in t.leaves() {
+                    let w = t.walk(&l.key_hash);
+                    assert_eq!(w.leaf.unwrap().key_hash, l.key_hash);
+                }
+            }
+        }
+        assert!(f.tree(roots[0].0).is_none());
+        // The live leaves are those of the 3 retained versions, not all 40.
+        let leaves: usize = (0..3)
+            .map(|i| f.tree(roots[roots.len() - 1 - i].0).unwrap().leaves().len())
+            .sum();
+        assert!(f.node_counts().1 <= leaves);
+        // A discarded version leaves no trace.
+        let before = f.node_counts();
+        let p = f.prepare(1000, vec![set(b"new", b"x")]);
+        f.discard(p);
+        assert_eq!(f.node_counts(), before);
     }
 
     #[test]
     fn neighbours_are_adjacent_in_hash_order() {
         let keys: Vec<Vec<u8>> = (0u32..200).map(|i| i.to_le_bytes().to_vec()).collect();
-        let t = Tree::default().apply(&sorted(keys.iter().map(|k| set(k, b"v")).collect()));
+        let mut f = Forest::new(1);
+        commit(&mut f, sorted(keys.iter().map(|k| set(k, b"v")).collect()));
+        let t = f.tree(1).unwrap();
         let mut hashes: Vec<Digest32> = keys.iter().map(|k| sha256(k)).collect();
         hashes.sort();
         for probe in 0u32..300 {
