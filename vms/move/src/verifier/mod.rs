@@ -12,13 +12,16 @@
 //!   stack of types that starts and ends empty, checking every instruction's operand types
 //!   and ability requirements (copy, drop, key) and return types;
 //! * locals safety ([`locals`]): no use of moved locals, no silent drop of values
-//!   without `drop`.
-//!
-//! Not covered (yet): reference safety (borrow checking), `acquires` checks, recursive
-//! struct and instantiation-loop checks.
+//!   without `drop`;
+//! * reference safety ([`reference_safety`]): borrow checking, no dangling references;
+//! * `acquires` lists ([`acquires`]);
+//! * recursive struct definitions and generic instantiation loops ([`recursion`]).
 
+pub mod acquires;
 pub mod control_flow;
 pub mod locals;
+pub mod recursion;
+pub mod reference_safety;
 pub mod signatures;
 pub mod type_safety;
 
@@ -66,6 +69,18 @@ pub enum VerifyErrorKind {
     /// A value lacks an ability the instruction needs.
     #[error("missing ability: {0}")]
     MissingAbility(String),
+    /// A borrow-checking violation (the Move status code is named in the message).
+    #[error("reference safety: {0}")]
+    ReferenceSafety(String),
+    /// An `acquires` annotation is missing, duplicated or extraneous.
+    #[error("acquires: {0}")]
+    Acquires(String),
+    /// A struct contains itself.
+    #[error("recursive struct: {0}")]
+    RecursiveStruct(String),
+    /// Generic calls that need infinitely many instantiations.
+    #[error("instantiation loop: {0}")]
+    InstantiationLoop(String),
     /// Any other violation.
     #[error("{0}")]
     Other(String),
@@ -81,7 +96,10 @@ pub fn verify_module(m: &CompiledModule) -> Result<(), VerifyError> {
             kind: VerifyErrorKind::Other(format!("not well-formed: {e}")),
         })?;
     signatures::verify_signatures(m)?;
+    recursion::verify_structs(m)?;
+    recursion::verify_instantiation_loops(m)?;
     for (i, def) in m.function_defs.iter().enumerate() {
+        acquires::verify_function(m, def, &function_location(m, i))?;
         if let Some(code) = &def.code {
             let location = function_location(m, i);
             control_flow::verify(code).map_err(|kind| VerifyError {
@@ -90,6 +108,7 @@ pub fn verify_module(m: &CompiledModule) -> Result<(), VerifyError> {
             })?;
             type_safety::verify_function(m, def, code, &location)?;
             locals::verify_function(m, def, code, &location)?;
+            reference_safety::verify_function(m, def, code, &location)?;
         }
     }
     Ok(())
