@@ -5,28 +5,45 @@
 //! O(log n) node rows per key that a persisted Merkle tree (JMT, IAVL) writes.
 //!
 //! Tables:
-//! - `log`: `(version, key) → row`, the writes of the versions after `indexed_through`.
-//!   Ordered by version first, so a commit *appends* to the B-tree: it dirties only the few
-//!   pages its own rows fill, whatever the keys.
+//! - `log` and `log2`: `(version, key) → row`, the writes of the versions after
+//!   `indexed_through`. Ordered by version first, so a commit *appends* to the B-tree: it
+//!   dirties only the few pages its own rows fill, whatever the keys. One of the two is the
+//!   *active* log (`active_log` in `meta`) that commits append to; the other, when a merge is
+//!   in progress, is the *frozen* log holding versions `indexed_through + 1 ..=
+//!   frozen_through`.
 //! - `values`: `(key, version) → row`, the key-ordered history of every version up to
-//!   `indexed_through`. "The value of `key` at `v`" is the last row of `(key, 0)..=(key, v)`;
-//!   redb compares tuple keys field by field (a plain `key ‖ version_be` byte key would
-//!   interleave the rows of `a` and `a\0\0…`).
+//!   `indexed_through` (plus already-merged rows of the frozen log, which readers ignore
+//!   until the merge completes). "The value of `key` at `v`" is the last row of
+//!   `(key, 0)..=(key, v)`; redb compares tuple keys field by field (a plain
+//!   `key ‖ version_be` byte key would interleave the rows of `a` and `a\0\0…`).
 //! - `roots`: `version → root` (32 bytes); the latest version is its last row.
-//! - `meta`: `indexed_through`.
+//! - `meta`: `indexed_through`, `frozen_through`, `active_log`, row counts of the merge;
+//!   `merge_cursor`: the last key merged from the frozen log.
 //!
 //! `row` is `1 ‖ value` for a set and `0` for a delete.
 //!
-//! Why two tables: inserting 10k random keys into a key-ordered B-tree of millions of rows
+//! Why logs: inserting 10k random keys into a key-ordered B-tree of millions of rows
 //! dirties (copy-on-write) a distinct page per key, and redb then writes and checksums every
 //! one of them — measured at ~20 µs per key at 1M keys, 5× the whole budget. Moving the log
-//! into `values` every `index_interval` versions dirties each page once per pass instead of
-//! once per key, at the price of one larger commit every `index_interval` versions.
+//! into `values` in key order dirties each page once per pass instead of once per key.
 //!
-//! Every commit, including one that also moves the log, is one write transaction with
+//! The merge is incremental, so that no commit pays for a whole pass: once the active log
+//! spans `index_interval` versions (and no merge is running) it is *frozen* (a metadata
+//! change: the other log becomes active) and every following commit moves the next slice of
+//! the frozen log, in key order, into `values` — about `1/index_interval` of it, so a pass
+//! finishes before the next log fills. The slice is a key range `(cursor, end]`, read from
+//! each frozen version's run (each run is sorted by key) and inserted sorted by
+//! `(key, version)`, so it dirties only the `values` pages of that key range. Merged rows stay
+//! in the frozen log too until the pass ends; then the frozen log is dropped wholesale (its
+//! pages freed, no per-row deletes) and `indexed_through` advances to `frozen_through`.
+//! Readers therefore see every version after `indexed_through` in exactly one log and every
+//! version up to it in `values`, whatever the cursor.
+//!
+//! Every commit, including its merge slice, is one write transaction with
 //! `Durability::Immediate`: after a crash the database holds the whole version or none of it.
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::path::Path;
 
 use redb::{
@@ -37,13 +54,27 @@ use redb::{
 use crate::error::StoreError;
 use crate::tree::Digest32;
 
-const LOG: TableDefinition<'static, (u64, &'static [u8]), &'static [u8]> =
-    TableDefinition::new("log");
+type LogDef = TableDefinition<'static, (u64, &'static [u8]), &'static [u8]>;
+/// The two logs, indexed by `active_log`.
+const LOGS: [LogDef; 2] = [TableDefinition::new("log"), TableDefinition::new("log2")];
 const VALUES: TableDefinition<'static, (&'static [u8], u64), &'static [u8]> =
     TableDefinition::new("values");
 const ROOTS: TableDefinition<'static, u64, &'static [u8]> = TableDefinition::new("roots");
 const META: TableDefinition<'static, &'static str, u64> = TableDefinition::new("meta");
+/// Rows each logged version wrote (sizes the share of a merge slice read from its run).
+const LOG_ROWS: TableDefinition<'static, u64, u64> = TableDefinition::new("log_rows");
+const CURSOR: TableDefinition<'static, &'static str, &'static [u8]> =
+    TableDefinition::new("merge_cursor");
 const INDEXED_THROUGH: &str = "indexed_through";
+const FROZEN_THROUGH: &str = "frozen_through";
+const ACTIVE_LOG: &str = "active_log";
+/// Rows in the active log; becomes `FROZEN_ROWS` when it is frozen.
+const ACTIVE_ROWS: &str = "active_rows";
+/// Rows of the frozen log when it was frozen (sets the slice size).
+const FROZEN_ROWS: &str = "frozen_rows";
+const CURSOR_KEY: &str = "cursor";
+/// Smallest merge slice, in rows: small stores finish a merge in one commit.
+const MIN_SLICE: u64 = 4096;
 
 const TAG_DELETED: u8 = 0;
 const TAG_SET: u8 = 1;
@@ -51,13 +82,60 @@ const TAG_SET: u8 = 1;
 /// The opened database.
 pub(crate) struct Db {
     db: Database,
+    /// Smallest merge slice in rows ([`MIN_SLICE`]; tests lower it to exercise the cursor).
+    pub(crate) min_slice: u64,
 }
 
-/// A consistent read snapshot of the values (both tables, as of one transaction).
+type LogTable = ReadOnlyTable<(u64, &'static [u8]), &'static [u8]>;
+
+/// A consistent read snapshot of the values (all tables, as of one transaction).
 pub(crate) struct Snapshot {
-    log: ReadOnlyTable<(u64, &'static [u8]), &'static [u8]>,
+    /// The frozen log (versions `indexed_through + 1 ..= frozen_through`) and the active log
+    /// (later versions).
+    frozen: LogTable,
+    active: LogTable,
     values: ReadOnlyTable<(&'static [u8], u64), &'static [u8]>,
     indexed_through: u64,
+    frozen_through: u64,
+}
+
+/// What a commit's merge slice did.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct MergeStats {
+    /// Rows moved from the frozen log into `values`.
+    pub(crate) rows: usize,
+    /// Whether the commit completed a merge pass (and advanced `indexed_through`).
+    pub(crate) finished: bool,
+}
+
+/// The merge state kept in `meta`.
+#[derive(Debug, Clone, Copy)]
+struct MergeMeta {
+    indexed_through: u64,
+    frozen_through: u64,
+    active: usize,
+}
+
+fn read_merge_meta(meta: &impl ReadableTable<&'static str, u64>) -> Result<MergeMeta, StoreError> {
+    let get = |k: &str| -> Result<Option<u64>, StoreError> {
+        Ok(meta.get(k).map_err(StoreError::db)?.map(|g| g.value()))
+    };
+    let indexed_through = get(INDEXED_THROUGH)?.unwrap_or(0);
+    // Databases written before the incremental merge have neither key: no merge running,
+    // `log` active.
+    let frozen_through = get(FROZEN_THROUGH)?.unwrap_or(indexed_through);
+    let active = get(ACTIVE_LOG)?.unwrap_or(0);
+    if frozen_through < indexed_through || active > 1 {
+        return Err(StoreError::Corrupt(format!(
+            "inconsistent merge state: indexed_through {indexed_through}, frozen_through \
+             {frozen_through}, active_log {active}"
+        )));
+    }
+    Ok(MergeMeta {
+        indexed_through,
+        frozen_through,
+        active: active as usize,
+    })
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -109,12 +187,19 @@ impl Db {
             .map_err(StoreError::db)?;
         // Create the tables up front so read transactions never see them missing.
         let tx = db.begin_write().map_err(StoreError::db)?;
-        tx.open_table(LOG).map_err(StoreError::db)?;
+        for log in LOGS {
+            tx.open_table(log).map_err(StoreError::db)?;
+        }
+        tx.open_table(CURSOR).map_err(StoreError::db)?;
+        tx.open_table(LOG_ROWS).map_err(StoreError::db)?;
         tx.open_table(VALUES).map_err(StoreError::db)?;
         tx.open_table(ROOTS).map_err(StoreError::db)?;
         tx.open_table(META).map_err(StoreError::db)?;
         tx.commit().map_err(StoreError::db)?;
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            min_slice: MIN_SLICE,
+        })
     }
 
     fn read(&self) -> Result<ReadTransaction, StoreError> {
@@ -136,72 +221,197 @@ impl Db {
         row.map(|r| parse_root(version, r.value())).transpose()
     }
 
-    /// Writes one version atomically and durably: its writes (in key order) go to the log,
-    /// then, when `index` is set, the whole log moves into `values` in the same transaction.
+    /// Writes one version atomically and durably: its writes (in key order) go to the active
+    /// log, with its root; in the same transaction the log may be frozen (once it spans
+    /// `index_interval` versions) and the next slice of a frozen log moved into `values`.
     pub(crate) fn write_version<'a>(
         &self,
         version: u64,
         writes: impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)>,
         root: &Digest32,
-        index: bool,
-    ) -> Result<(), StoreError> {
+        index_interval: u64,
+    ) -> Result<MergeStats, StoreError> {
         let mut tx = self.db.begin_write().map_err(StoreError::db)?;
         tx.set_durability(Durability::Immediate)
             .map_err(|e| StoreError::Corrupt(format!("cannot make commit durable: {e}")))?;
+        let stats;
         {
-            let mut row = Vec::new();
-            let mut log = tx.open_table(LOG).map_err(StoreError::db)?;
-            for (key, value) in writes {
-                encode(value, &mut row);
-                log.insert((version, key), row.as_slice())
+            let mut meta = tx.open_table(META).map_err(StoreError::db)?;
+            let mut m = read_merge_meta(&meta)?;
+            let count = |meta: &redb::Table<&'static str, u64>, k: &str| {
+                meta.get(k)
+                    .map_err(StoreError::db)
+                    .map(|g| g.map_or(0, |g| g.value()))
+            };
+            let mut active_rows = count(&meta, ACTIVE_ROWS)?;
+            {
+                let mut row = Vec::new();
+                let mut n = 0;
+                let mut log = tx.open_table(LOGS[m.active]).map_err(StoreError::db)?;
+                for (key, value) in writes {
+                    encode(value, &mut row);
+                    log.insert((version, key), row.as_slice())
+                        .map_err(StoreError::db)?;
+                    n += 1;
+                }
+                active_rows += n;
+                tx.open_table(LOG_ROWS)
+                    .map_err(StoreError::db)?
+                    .insert(version, n)
                     .map_err(StoreError::db)?;
             }
-            if index {
-                // Sort by (key, version) so the inserts walk `values` once, left to right.
-                let mut rows: Vec<(Vec<u8>, u64, Vec<u8>)> = Vec::new();
-                for entry in log.iter().map_err(StoreError::db)? {
-                    let (k, v) = entry.map_err(StoreError::db)?;
-                    let (ver, key) = k.value();
-                    rows.push((key.to_vec(), ver, v.value().to_vec()));
-                }
-                // (key, version) pairs are unique, so an unstable sort is deterministic.
-                rows.sort_unstable_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-                let mut values = tx.open_table(VALUES).map_err(StoreError::db)?;
-                for (key, ver, row) in &rows {
-                    values
-                        .insert((key.as_slice(), *ver), row.as_slice())
+            let merging = m.frozen_through > m.indexed_through;
+            if !merging && version - m.indexed_through >= index_interval {
+                // Freeze the active log; the other (empty) one takes the next commits.
+                m.frozen_through = version;
+                m.active = 1 - m.active;
+                meta.insert(FROZEN_THROUGH, m.frozen_through)
+                    .map_err(StoreError::db)?;
+                meta.insert(ACTIVE_LOG, m.active as u64)
+                    .map_err(StoreError::db)?;
+                meta.insert(FROZEN_ROWS, active_rows)
+                    .map_err(StoreError::db)?;
+                active_rows = 0;
+                tx.open_table(CURSOR)
+                    .map_err(StoreError::db)?
+                    .remove(CURSOR_KEY)
+                    .map_err(StoreError::db)?;
+            }
+            meta.insert(ACTIVE_ROWS, active_rows)
+                .map_err(StoreError::db)?;
+            stats = if m.frozen_through > m.indexed_through {
+                let frozen_rows = count(&meta, FROZEN_ROWS)?;
+                let budget = frozen_rows.div_ceil(index_interval).max(self.min_slice);
+                let stats = merge_slice(&tx, m, budget)?;
+                if stats.finished {
+                    meta.insert(INDEXED_THROUGH, m.frozen_through)
                         .map_err(StoreError::db)?;
                 }
-                // Dropping the table frees its pages wholesale instead of row by row.
-                drop(log);
-                tx.delete_table(LOG).map_err(StoreError::db)?;
-                tx.open_table(LOG).map_err(StoreError::db)?;
-                let mut meta = tx.open_table(META).map_err(StoreError::db)?;
-                meta.insert(INDEXED_THROUGH, version)
-                    .map_err(StoreError::db)?;
-            }
+                stats
+            } else {
+                MergeStats::default()
+            };
             let mut roots = tx.open_table(ROOTS).map_err(StoreError::db)?;
             roots
                 .insert(version, root.as_slice())
                 .map_err(StoreError::db)?;
         }
-        tx.commit().map_err(StoreError::db)
+        tx.commit().map_err(StoreError::db)?;
+        Ok(stats)
     }
 
     /// A read snapshot of the values.
     pub(crate) fn snapshot(&self) -> Result<Snapshot, StoreError> {
         let tx = self.read()?;
         let meta = tx.open_table(META).map_err(StoreError::db)?;
-        let indexed_through = meta
-            .get(INDEXED_THROUGH)
-            .map_err(StoreError::db)?
-            .map_or(0, |g| g.value());
+        let m = read_merge_meta(&meta)?;
         Ok(Snapshot {
-            log: tx.open_table(LOG).map_err(StoreError::db)?,
+            frozen: tx.open_table(LOGS[1 - m.active]).map_err(StoreError::db)?,
+            active: tx.open_table(LOGS[m.active]).map_err(StoreError::db)?,
             values: tx.open_table(VALUES).map_err(StoreError::db)?,
-            indexed_through,
+            indexed_through: m.indexed_through,
+            frozen_through: m.frozen_through,
         })
     }
+}
+
+/// A row of the frozen log on its way into `values`: key, version, row.
+type MergeRow = (Vec<u8>, u64, Vec<u8>);
+
+/// Moves the next key range of the frozen log into `values`, about `budget` rows; when the
+/// frozen log is exhausted, drops it (recreated empty) and reports the pass finished. The
+/// caller then advances `indexed_through`.
+fn merge_slice(
+    tx: &redb::WriteTransaction,
+    m: MergeMeta,
+    budget: u64,
+) -> Result<MergeStats, StoreError> {
+    let frozen_def = LOGS[1 - m.active];
+    let mut cursor_table = tx.open_table(CURSOR).map_err(StoreError::db)?;
+    let cursor: Option<Vec<u8>> = cursor_table
+        .get(CURSOR_KEY)
+        .map_err(StoreError::db)?
+        .map(|g| g.value().to_vec());
+    let versions = m.frozen_through - m.indexed_through;
+    let mut log_rows = tx.open_table(LOG_ROWS).map_err(StoreError::db)?;
+    let mut sizes = Vec::with_capacity(versions as usize);
+    for v in m.indexed_through + 1..=m.frozen_through {
+        sizes.push(log_rows.get(v).map_err(StoreError::db)?.map(|g| g.value()));
+    }
+    let known: u64 = sizes.iter().flatten().sum();
+    let total = known.max(1);
+    let mut rows: Vec<MergeRow> = Vec::new();
+    let mut end: Option<Vec<u8>> = None;
+    {
+        let frozen = tx.open_table(frozen_def).map_err(StoreError::db)?;
+        let empty: &[u8] = &[];
+        for (v, size) in (m.indexed_through + 1..=m.frozen_through).zip(&sizes) {
+            // Read twice the budget, spread over the versions' runs in proportion to their
+            // sizes (evenly when a size is unknown), so that each run is read over about the
+            // same key range. The slice ends at the smallest last key read from a run that is
+            // not exhausted, so that it holds every frozen row of its key range: about half
+            // of what was read, for random keys.
+            let per_version = match size {
+                Some(n) => (2 * budget * n).div_ceil(total),
+                None => (2 * budget).div_ceil(versions),
+            }
+            .max(1) as usize;
+            let start = match &cursor {
+                Some(c) => Bound::Excluded((v, c.as_slice())),
+                None => Bound::Included((v, empty)),
+            };
+            let range = frozen
+                .range::<(u64, &[u8])>((start, Bound::Excluded((v + 1, empty))))
+                .map_err(StoreError::db)?;
+            let mut exhausted = true;
+            for (taken, row) in range.enumerate() {
+                if taken == per_version {
+                    exhausted = false;
+                    break;
+                }
+                let (k, val) = row.map_err(StoreError::db)?;
+                let (ver, key) = k.value();
+                rows.push((key.to_vec(), ver, val.value().to_vec()));
+            }
+            if !exhausted {
+                let last = &rows[rows.len() - 1].0;
+                if end.as_ref().is_none_or(|e| last < e) {
+                    end = Some(last.clone());
+                }
+            }
+        }
+    }
+    if let Some(e) = &end {
+        rows.retain(|r| r.0 <= *e);
+    }
+    // (key, version) pairs are unique, so an unstable sort is deterministic.
+    rows.sort_unstable_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    {
+        let mut values = tx.open_table(VALUES).map_err(StoreError::db)?;
+        for (key, ver, row) in &rows {
+            values
+                .insert((key.as_slice(), *ver), row.as_slice())
+                .map_err(StoreError::db)?;
+        }
+    }
+    let finished = end.is_none();
+    if let Some(e) = end {
+        cursor_table
+            .insert(CURSOR_KEY, e.as_slice())
+            .map_err(StoreError::db)?;
+    } else {
+        cursor_table.remove(CURSOR_KEY).map_err(StoreError::db)?;
+        for v in m.indexed_through + 1..=m.frozen_through {
+            log_rows.remove(v).map_err(StoreError::db)?;
+        }
+        // Dropping the table frees its pages wholesale instead of row by row.
+        tx.delete_table(frozen_def).map_err(StoreError::db)?;
+        tx.open_table(frozen_def).map_err(StoreError::db)?;
+    }
+    Ok(MergeStats {
+        rows: rows.len(),
+        finished,
+    })
 }
 
 /// One write of a logged version: key and value (`None` = delete).
@@ -232,9 +442,18 @@ fn drain(
 }
 
 impl Snapshot {
-    /// The last version whose rows are in `values` (older rows are never in the log).
+    /// The last version whose rows are in `values` (older rows are never in a log).
     pub(crate) fn indexed_through(&self) -> u64 {
         self.indexed_through
+    }
+
+    /// The log holding the rows of `version` (which must be past `indexed_through`).
+    fn log_for(&self, version: u64) -> &LogTable {
+        if version <= self.frozen_through {
+            &self.frozen
+        } else {
+            &self.active
+        }
     }
 
     /// The row `key` got at exactly `version`: `Ok(None)` if it has none, `Ok(Some(None))` for
@@ -245,7 +464,9 @@ impl Snapshot {
         version: u64,
     ) -> Result<Option<Option<Vec<u8>>>, StoreError> {
         let row = if version > self.indexed_through {
-            self.log.get((version, key)).map_err(StoreError::db)?
+            self.log_for(version)
+                .get((version, key))
+                .map_err(StoreError::db)?
         } else {
             self.values.get((key, version)).map_err(StoreError::db)?
         };
@@ -279,7 +500,10 @@ impl Snapshot {
     /// The writes of `version` (which must be past `indexed_through`), in key order.
     pub(crate) fn log_of(&self, version: u64) -> Result<Vec<LogRow>, StoreError> {
         let empty: &[u8] = &[];
-        let rows = self.log.range((version, empty)..).map_err(StoreError::db)?;
+        let rows = self
+            .log_for(version)
+            .range((version, empty)..)
+            .map_err(StoreError::db)?;
         let mut out = Vec::new();
         for row in rows {
             let (k, v) = row.map_err(StoreError::db)?;
@@ -303,7 +527,10 @@ impl Snapshot {
         // Later writes from the log tail overlay the indexed history.
         let mut overlay: BTreeMap<Vec<u8>, (u64, Option<Vec<u8>>)> = BTreeMap::new();
         for v in self.indexed_through + 1..=version {
-            let rows = self.log.range((v, prefix)..).map_err(StoreError::db)?;
+            let rows = self
+                .log_for(v)
+                .range((v, prefix)..)
+                .map_err(StoreError::db)?;
             for row in rows {
                 let (k, val) = row.map_err(StoreError::db)?;
                 let (ver, key) = k.value();
