@@ -114,7 +114,7 @@ fn differential_suite_matches_initia_vm() {
     let text = std::fs::read_to_string(&path).unwrap();
     let reference: BTreeMap<String, serde_json::Value> = serde_json::from_str(&text).unwrap();
     assert!(
-        reference.len() >= 90,
+        reference.len() >= 100,
         "reference has {} results",
         reference.len()
     );
@@ -175,6 +175,7 @@ fn reference_covers_every_suite_function() {
         "d_arith",
         "d_control",
         "d_enum",
+        "d_framework",
         "d_global",
         "d_natives",
         "d_struct",

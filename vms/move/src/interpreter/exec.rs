@@ -199,6 +199,9 @@ fn call(
             let mut ctx = NativeContext {
                 gas: &mut session.gas,
                 layout: &layout,
+                storage: session.storage,
+                data: &mut session.data,
+                ext: &mut session.ext,
             };
             let results = native(&mut ctx, &ty_args, args)?;
             stack.extend(results);
@@ -628,6 +631,9 @@ fn native_vector(
     let mut ctx = NativeContext {
         gas: &mut session.gas,
         layout: &layout,
+        storage: session.storage,
+        data: &mut session.data,
+        ext: &mut session.ext,
     };
     Ok(f(&mut ctx, &[], args)?)
 }

@@ -8,6 +8,7 @@
 //! [`VmError::InvariantViolation`] instead of misbehaving. Frames live in an explicit stack
 //! (no host recursion); the operand stack is shared by all frames.
 
+pub mod framework;
 pub mod gas;
 pub mod natives;
 pub mod storage;
@@ -26,6 +27,7 @@ use crate::file_format::{
 use crate::loader::{LoadedModule, ModuleCache};
 use crate::types::{ModuleId, Type, TypeTag};
 
+pub use framework::{Env, Event, Extensions, TableChangeSet};
 pub use gas::GasMeter;
 pub use storage::{ChangeSet, DataCache, InMemoryStorage, Storage};
 pub use value::{Layout, Reference, Value};
@@ -41,17 +43,62 @@ pub struct Session<'a> {
     storage: &'a dyn Storage,
     data: DataCache,
     gas: GasMeter,
+    ext: Extensions,
+}
+
+/// Everything a session changed: resource writes, table entry writes and events.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Effects {
+    /// Resource writes.
+    pub resources: ChangeSet,
+    /// Table entry writes.
+    pub tables: TableChangeSet,
+    /// Events in emission order.
+    pub events: Vec<Event>,
 }
 
 impl<'a> Session<'a> {
     /// A new session with the given gas limit.
     pub fn new(cache: &'a ModuleCache, storage: &'a dyn Storage, gas_limit: u64) -> Self {
+        Self::with_env(cache, storage, gas_limit, Env::default())
+    }
+
+    /// A new session with block and transaction facts for the natives.
+    pub fn with_env(
+        cache: &'a ModuleCache,
+        storage: &'a dyn Storage,
+        gas_limit: u64,
+        env: Env,
+    ) -> Self {
         Session {
             cache,
             storage,
             data: DataCache::default(),
             gas: GasMeter::new(gas_limit),
+            ext: Extensions::new(env),
         }
+    }
+
+    /// Events emitted so far.
+    pub fn events(&self) -> &[Event] {
+        &self.ext.events
+    }
+
+    /// Ends the session, returning resource writes, table writes and events.
+    pub fn finish_effects(self) -> Result<Effects, VmError> {
+        let tables = self
+            .ext
+            .table_changes()
+            .map_err(|reason| VmError::Storage { reason })?;
+        let resources = self
+            .data
+            .into_change_set()
+            .map_err(|reason| VmError::Storage { reason })?;
+        Ok(Effects {
+            resources,
+            tables,
+            events: self.ext.events,
+        })
     }
 
     /// Gas consumed so far.

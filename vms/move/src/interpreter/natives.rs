@@ -1,11 +1,14 @@
 //! Native functions of the standard library at address `0x1`: `vector`, `signer`, `bcs`,
-//! `hash`, `string`, `cmp` and `from_bcs`. Semantics follow the Move stdlib documentation of each function.
+//! `hash`, `string`, `cmp` and `from_bcs`; the Initia framework natives live in
+//! [`super::framework`]. Semantics follow the Move stdlib documentation of each function.
 
 use sha2::Digest;
 
 use crate::errors::VmError;
 use crate::file_format::AccountAddress;
+use crate::interpreter::framework::Extensions;
 use crate::interpreter::gas::{GasMeter, NATIVE_PER_BYTE_COST};
+use crate::interpreter::storage::{DataCache, Storage};
 use crate::interpreter::value::{from_bcs, kind, to_bcs, Layout, Reference, Value};
 use crate::types::{address_from_u64, Type};
 
@@ -32,10 +35,16 @@ pub struct NativeContext<'a> {
     pub gas: &'a mut GasMeter,
     /// Resolves the BCS layout of a fully instantiated type.
     pub layout: &'a dyn Fn(&Type) -> Result<Layout, String>,
+    /// Host storage (read-only).
+    pub storage: &'a dyn Storage,
+    /// The session's resource cache.
+    pub data: &'a mut DataCache,
+    /// Events, tables and block facts of the session.
+    pub ext: &'a mut Extensions,
 }
 
 impl NativeContext<'_> {
-    fn charge_bytes(&mut self, n: usize) -> Result<(), NativeError> {
+    pub(crate) fn charge_bytes(&mut self, n: usize) -> Result<(), NativeError> {
         self.gas
             .charge((n as u64).saturating_mul(NATIVE_PER_BYTE_COST))
             .map_err(NativeError::Vm)
@@ -76,7 +85,7 @@ pub fn find_native(address: &AccountAddress, module: &str, function: &str) -> Op
         ("string", "internal_is_char_boundary") => string_is_char_boundary,
         ("string", "internal_sub_string") => string_sub_string,
         ("string", "internal_index_of") => string_index_of,
-        _ => return None,
+        _ => return super::framework::find(module, function),
     };
     Some(f)
 }

@@ -17,6 +17,17 @@ pub trait Storage {
         address: &AccountAddress,
         tag: &StructTag,
     ) -> Result<Option<Vec<u8>>, String>;
+
+    /// The BCS bytes of entry `key` (BCS of the key) of table `handle`, if any. Hosts
+    /// without tables keep the default.
+    fn get_table_item(
+        &self,
+        handle: &AccountAddress,
+        key: &[u8],
+    ) -> Result<Option<Vec<u8>>, String> {
+        let _ = (handle, key);
+        Ok(None)
+    }
 }
 
 /// Resource writes of a session: `Some(bytes)` to write, `None` to delete. Ordered by
@@ -27,6 +38,7 @@ pub type ChangeSet = BTreeMap<(AccountAddress, StructTag), Option<Vec<u8>>>;
 #[derive(Clone, Debug, Default)]
 pub struct InMemoryStorage {
     resources: BTreeMap<(AccountAddress, StructTag), Vec<u8>>,
+    tables: BTreeMap<(AccountAddress, Vec<u8>), Vec<u8>>,
 }
 
 impl InMemoryStorage {
@@ -44,6 +56,21 @@ impl InMemoryStorage {
                 }
                 None => {
                     self.resources.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// Applies resource and table writes of a session.
+    pub fn apply_effects(&mut self, effects: crate::interpreter::Effects) {
+        self.apply(effects.resources);
+        for (key, change) in effects.tables {
+            match change {
+                Some(bytes) => {
+                    self.tables.insert(key, bytes);
+                }
+                None => {
+                    self.tables.remove(&key);
                 }
             }
         }
@@ -67,6 +94,14 @@ impl Storage for InMemoryStorage {
         tag: &StructTag,
     ) -> Result<Option<Vec<u8>>, String> {
         Ok(self.resources.get(&(*address, tag.clone())).cloned())
+    }
+
+    fn get_table_item(
+        &self,
+        handle: &AccountAddress,
+        key: &[u8],
+    ) -> Result<Option<Vec<u8>>, String> {
+        Ok(self.tables.get(&(*handle, key.to_vec())).cloned())
     }
 }
 

@@ -63,3 +63,77 @@ module std::string {
     native fun internal_sub_string(v: &vector<u8>, i: u64, j: u64): vector<u8>;
     native fun internal_index_of(v: &vector<u8>, r: &vector<u8>): u64;
 }
+
+module std::type_info {
+    use std::string::String;
+    struct TypeInfo has copy, drop, store { account_address: address, module_name: vector<u8>, struct_name: vector<u8> }
+    public native fun type_of<T>(): TypeInfo;
+    public native fun type_name<T>(): String;
+    public fun account_address(t: &TypeInfo): address { t.account_address }
+    public fun module_name(t: &TypeInfo): vector<u8> { t.module_name }
+    public fun struct_name(t: &TypeInfo): vector<u8> { t.struct_name }
+}
+
+module std::base64 {
+    public native fun encode(bytes: vector<u8>): vector<u8>;
+    public native fun decode(bytes: vector<u8>): vector<u8>;
+}
+
+module std::keccak {
+    public native fun keccak256(data: vector<u8>): vector<u8>;
+}
+
+module std::event {
+    public fun emit<T: store + drop>(msg: T) { emit_event<T>(&msg) }
+    native fun emit_event<T: store + drop>(msg: &T);
+}
+
+module std::block {
+    native public fun get_block_info(): (u64, u64);
+}
+
+module std::table {
+    const EALREADY_EXISTS: u64 = 100;
+    const ENOT_FOUND: u64 = 101;
+    const ENOT_EMPTY: u64 = 102;
+
+    struct Table<phantom K: copy + drop, phantom V> has store { handle: address, length: u64 }
+    struct Box<V> has key, drop, store { val: V }
+
+    public fun new<K: copy + drop, V: store>(): Table<K, V> {
+        Table { handle: new_table_handle<K, V>(), length: 0 }
+    }
+    public fun add<K: copy + drop, V>(table: &mut Table<K, V>, key: K, val: V) {
+        add_box<K, V, Box<V>>(table, key, Box { val });
+        table.length = table.length + 1
+    }
+    public fun borrow<K: copy + drop, V>(table: &Table<K, V>, key: K): &V {
+        &borrow_box<K, V, Box<V>>(table, key).val
+    }
+    public fun borrow_mut<K: copy + drop, V>(table: &mut Table<K, V>, key: K): &mut V {
+        &mut borrow_box_mut<K, V, Box<V>>(table, key).val
+    }
+    public fun contains<K: copy + drop, V>(table: &Table<K, V>, key: K): bool {
+        contains_box<K, V, Box<V>>(table, key)
+    }
+    public fun remove<K: copy + drop, V>(table: &mut Table<K, V>, key: K): V {
+        let Box { val } = remove_box<K, V, Box<V>>(table, key);
+        table.length = table.length - 1;
+        val
+    }
+    public fun length<K: copy + drop, V>(table: &Table<K, V>): u64 { table.length }
+    public fun destroy_empty<K: copy + drop, V>(table: Table<K, V>) {
+        assert!(table.length == 0, ENOT_EMPTY);
+        destroy_empty_box<K, V, Box<V>>(&table);
+        drop_unchecked_box<K, V, Box<V>>(table)
+    }
+
+    native fun new_table_handle<K, V>(): address;
+    native fun add_box<K: copy + drop, V, B>(table: &mut Table<K, V>, key: K, val: Box<V>);
+    native fun borrow_box<K: copy + drop, V, B>(table: &Table<K, V>, key: K): &Box<V>;
+    native fun borrow_box_mut<K: copy + drop, V, B>(table: &mut Table<K, V>, key: K): &mut Box<V>;
+    native fun contains_box<K: copy + drop, V, B>(table: &Table<K, V>, key: K): bool;
+    native fun remove_box<K: copy + drop, V, B>(table: &mut Table<K, V>, key: K): Box<V>;
+    native fun destroy_empty_box<K: copy + drop, V, B>(table: &Table<K, V>);
+    native fun drop_unchecked_box<K: copy + drop, V, B>(table: Table<K, V>);
+}
