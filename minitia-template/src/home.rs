@@ -424,6 +424,13 @@ fn write_home(
     progress("writing the Cargo skeleton and README.md");
     write_file(&dir.join("Cargo.toml"), &cargo_toml(&opts.name))?;
     write_file(&dir.join("src").join("main.rs"), &main_rs(&opts.name))?;
+    // Start from the repository's lock file so the skeleton builds with the versions the
+    // repository is tested with; cargo adds the new package and prunes the rest.
+    if let Some(lock) = template_crate_dir().parent().map(|r| r.join("Cargo.lock")) {
+        if lock.is_file() {
+            std::fs::copy(&lock, dir.join("Cargo.lock")).map_err(io_err(&lock))?;
+        }
+    }
     write_file(&dir.join(".gitignore"), "/target\n/data\n/keys\n")?;
     write_file(&dir.join("README.md"), &home_readme(opts, final_path))?;
 
@@ -547,6 +554,7 @@ publish = false
 [dependencies]
 minitia-template = {{ path = {dep} }}
 tokio = {{ version = "1", features = ["macros", "rt-multi-thread", "signal"] }}
+tracing-subscriber = {{ version = "0.3", features = ["env-filter", "fmt"] }}
 
 # Keeps this package out of any enclosing Cargo workspace.
 [workspace]
@@ -581,6 +589,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {{
         }}
     }}
     let config = minitia_template::config::NodeConfig::load(&home)?;
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log.level)?)
+        .init();
     let shutdown = async {{
         let _ = tokio::signal::ctrl_c().await;
     }};
