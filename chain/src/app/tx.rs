@@ -4,9 +4,10 @@
 use cosmrs::proto::cosmos::crypto::secp256k1::PubKey as ProtoPubKey;
 use cosmrs::proto::cosmos::tx::signing::v1beta1::SignMode;
 use cosmrs::proto::cosmos::tx::v1beta1::{mode_info, AuthInfo, SignDoc, TxBody, TxRaw};
-use k256::ecdsa::{signature::Verifier, Signature, VerifyingKey};
+use k256::ecdsa::VerifyingKey;
 use minitia_core::{sha256, Address, Hash32, TxError};
 use prost::Message;
+use sha2::Digest as _;
 
 use super::{
     auth::SECP256K1_PUBKEY_URL,
@@ -235,23 +236,47 @@ impl CosmosTx {
 
 /// The Cosmos address of a compressed secp256k1 key: ripemd160(sha256(key)).
 pub fn address_of_pubkey(pk: &[u8; 33]) -> Option<Address> {
-    use ripemd::Digest as _;
     VerifyingKey::from_sec1_bytes(pk).ok()?;
     let h = ripemd::Ripemd160::digest(sha2::Sha256::digest(pk));
     Address::from_slice(&h)
 }
 
-/// Verifies a 64-byte `r || s` secp256k1 signature over sha256(msg). High-S signatures are
-/// rejected, as the SDK rejects them (malleability).
+/// Verifies a 64-byte `r || s` secp256k1 signature over sha256(msg) with libsecp256k1.
+/// High-S signatures are rejected (libsecp256k1 only accepts low-S), as the SDK rejects
+/// them (malleability).
 pub fn verify_secp256k1(pk: &[u8; 33], msg: &[u8], sig: &[u8]) -> bool {
-    let (Ok(vk), Ok(sig)) = (
-        VerifyingKey::from_sec1_bytes(pk),
-        Signature::from_slice(sig),
+    let (Ok(pk), Ok(sig)) = (
+        secp256k1::PublicKey::from_slice(pk),
+        secp256k1::ecdsa::Signature::from_compact(sig),
     ) else {
         return false;
     };
-    if sig.normalize_s().is_some() {
-        return false;
+    let digest = secp256k1::Message::from_digest(sha2::Sha256::digest(msg).into());
+    secp256k1::SECP256K1.verify_ecdsa(digest, &sig, &pk).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k256::ecdsa::{signature::Signer, Signature, SigningKey};
+
+    #[test]
+    fn verify_accepts_low_s_and_rejects_high_s_and_tampering() {
+        let sk = SigningKey::from_slice(&[3u8; 32]).unwrap();
+        let pk: [u8; 33] = sk
+            .verifying_key()
+            .to_sec1_bytes()
+            .as_ref()
+            .try_into()
+            .unwrap();
+        let sig: Signature = sk.sign(b"hello");
+        let sig = sig.normalize_s().unwrap_or(sig);
+        assert!(verify_secp256k1(&pk, b"hello", &sig.to_bytes()));
+        assert!(!verify_secp256k1(&pk, b"hellp", &sig.to_bytes()));
+        // The same signature with s -> n - s is valid ECDSA but malleable: rejected.
+        let (r, s) = sig.split_scalars();
+        let high = Signature::from_scalars(r, -*s).unwrap();
+        assert!(!verify_secp256k1(&pk, b"hello", &high.to_bytes()));
+        assert_eq!(address_of_pubkey(&pk).map(|a| a.0.len()), Some(20));
     }
-    vk.verify(msg, &sig).is_ok()
 }
