@@ -315,12 +315,15 @@ impl Db {
     }
 }
 
-/// A row of the frozen log on its way into `values`: key, version, row.
-type MergeRow = (Vec<u8>, u64, Vec<u8>);
-
 /// Moves the next key range of the frozen log into `values`, about `budget` rows; when the
 /// frozen log is exhausted, drops it (recreated empty) and reports the pass finished. The
 /// caller then advances `indexed_through`.
+///
+/// The range is `(cursor, end]`, where `end` is the key `budget × share` rows past the cursor
+/// in the largest frozen run (`share` = its part of the frozen rows), so that for keys whose
+/// distribution does not change from version to version every run contributes its share and
+/// the slice holds about `budget` rows. Once that run has no more rows left the slice takes
+/// the rest of every run and the pass ends.
 fn merge_slice(
     tx: &redb::WriteTransaction,
     m: MergeMeta,
@@ -332,66 +335,72 @@ fn merge_slice(
         .get(CURSOR_KEY)
         .map_err(StoreError::db)?
         .map(|g| g.value().to_vec());
+    let first = m.indexed_through + 1;
     let versions = m.frozen_through - m.indexed_through;
     let mut log_rows = tx.open_table(LOG_ROWS).map_err(StoreError::db)?;
-    let mut sizes = Vec::with_capacity(versions as usize);
-    for v in m.indexed_through + 1..=m.frozen_through {
-        sizes.push(log_rows.get(v).map_err(StoreError::db)?.map(|g| g.value()));
+    // The pilot run: the largest (the first when sizes are unknown).
+    let (mut pilot, mut pilot_rows, mut total) = (first, 0u64, 0u64);
+    for v in first..=m.frozen_through {
+        let n = log_rows
+            .get(v)
+            .map_err(StoreError::db)?
+            .map_or(0, |g| g.value());
+        total += n;
+        if n > pilot_rows {
+            (pilot, pilot_rows) = (v, n);
+        }
     }
-    let known: u64 = sizes.iter().flatten().sum();
-    let total = known.max(1);
-    let mut rows: Vec<MergeRow> = Vec::new();
-    let mut end: Option<Vec<u8>> = None;
+    let quota = match total {
+        0 => budget.div_ceil(versions),
+        _ => (budget * pilot_rows).div_ceil(total),
+    }
+    .max(1);
+    let empty: &[u8] = &[];
+    let lower = |v: u64| match &cursor {
+        Some(c) => Bound::Excluded((v, c.as_slice())),
+        None => Bound::Included((v, empty)),
+    };
+    // Rows as (start in `buf`, key length, row length, version): one buffer, not two
+    // allocations per row.
+    let mut buf: Vec<u8> = Vec::new();
+    let mut rows: Vec<(usize, usize, usize, u64)> = Vec::new();
+    let end: Option<Vec<u8>>;
     {
         let frozen = tx.open_table(frozen_def).map_err(StoreError::db)?;
-        let empty: &[u8] = &[];
-        for (v, size) in (m.indexed_through + 1..=m.frozen_through).zip(&sizes) {
-            // Read twice the budget, spread over the versions' runs in proportion to their
-            // sizes (evenly when a size is unknown), so that each run is read over about the
-            // same key range. The slice ends at the smallest last key read from a run that is
-            // not exhausted, so that it holds every frozen row of its key range: about half
-            // of what was read, for random keys.
-            let per_version = match size {
-                Some(n) => (2 * budget * n).div_ceil(total),
-                None => (2 * budget).div_ceil(versions),
-            }
-            .max(1) as usize;
-            let start = match &cursor {
-                Some(c) => Bound::Excluded((v, c.as_slice())),
-                None => Bound::Included((v, empty)),
+        let mut pilot_range = frozen
+            .range::<(u64, &[u8])>((lower(pilot), Bound::Excluded((pilot + 1, empty))))
+            .map_err(StoreError::db)?;
+        end = match pilot_range.nth(quota as usize - 1) {
+            Some(row) => Some(row.map_err(StoreError::db)?.0.value().1.to_vec()),
+            None => None,
+        };
+        drop(pilot_range);
+        for v in first..=m.frozen_through {
+            let upper = match &end {
+                Some(e) => Bound::Included((v, e.as_slice())),
+                None => Bound::Excluded((v + 1, empty)),
             };
             let range = frozen
-                .range::<(u64, &[u8])>((start, Bound::Excluded((v + 1, empty))))
+                .range::<(u64, &[u8])>((lower(v), upper))
                 .map_err(StoreError::db)?;
-            let mut exhausted = true;
-            for (taken, row) in range.enumerate() {
-                if taken == per_version {
-                    exhausted = false;
-                    break;
-                }
+            for row in range {
                 let (k, val) = row.map_err(StoreError::db)?;
                 let (ver, key) = k.value();
-                rows.push((key.to_vec(), ver, val.value().to_vec()));
-            }
-            if !exhausted {
-                let last = &rows[rows.len() - 1].0;
-                if end.as_ref().is_none_or(|e| last < e) {
-                    end = Some(last.clone());
-                }
+                let val = val.value();
+                rows.push((buf.len(), key.len(), val.len(), ver));
+                buf.extend_from_slice(key);
+                buf.extend_from_slice(val);
             }
         }
     }
-    if let Some(e) = &end {
-        rows.retain(|r| r.0 <= *e);
-    }
+    let key = |r: &(usize, usize, usize, u64)| &buf[r.0..r.0 + r.1];
     // (key, version) pairs are unique, so an unstable sort is deterministic.
-    rows.sort_unstable_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    rows.sort_unstable_by(|a, b| key(a).cmp(key(b)).then(a.3.cmp(&b.3)));
     {
         let mut values = tx.open_table(VALUES).map_err(StoreError::db)?;
-        for (key, ver, row) in &rows {
-            values
-                .insert((key.as_slice(), *ver), row.as_slice())
-                .map_err(StoreError::db)?;
+        for r in &rows {
+            let row = &buf[r.0 + r.1..r.0 + r.1 + r.2];
+            values.insert((key(r), r.3), row).map_err(StoreError::db)?;
         }
     }
     let finished = end.is_none();
@@ -401,7 +410,7 @@ fn merge_slice(
             .map_err(StoreError::db)?;
     } else {
         cursor_table.remove(CURSOR_KEY).map_err(StoreError::db)?;
-        for v in m.indexed_through + 1..=m.frozen_through {
+        for v in first..=m.frozen_through {
             log_rows.remove(v).map_err(StoreError::db)?;
         }
         // Dropping the table frees its pages wholesale instead of row by row.
