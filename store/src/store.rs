@@ -286,16 +286,18 @@ impl Store {
     }
 }
 
-/// A write with its key hash, before sorting.
-type Keyed<'a> = (Digest32, &'a [u8], Option<Leaf>);
-
 /// Validates the writes of `version` and turns them into tree ops sorted by key hash.
 fn ops_of<'a>(
     writes: impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)>,
     version: u64,
 ) -> Result<Vec<Op>, StoreError> {
-    let mut keyed: Vec<Keyed<'a>> = Vec::with_capacity(writes.size_hint().0);
-    for (key, value) in writes {
+    let n = writes.size_hint().0;
+    let (mut keys, mut leaves, mut order) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for (i, (key, value)) in writes.enumerate() {
         if key.is_empty() {
             return Err(StoreError::EmptyKey);
         }
@@ -305,15 +307,25 @@ fn ops_of<'a>(
             Some(v) => Some(Leaf::new(key, key_hash, &sha256(v), version)),
             None => None,
         };
-        keyed.push((key_hash, key, leaf));
+        keys.push(key);
+        leaves.push(leaf);
+        order.push((key_hash, i));
     }
-    keyed.sort_unstable_by_key(|k| k.0);
-    if let Some(w) = keyed.windows(2).find(|w| w[0].0 == w[1].0) {
-        return Err(StoreError::KeyHashCollision(hex(w[0].1), hex(w[1].1)));
+    // Sort (hash, position) pairs rather than the leaves themselves: a quarter of the bytes
+    // to move. Positions are distinct, so the unstable sort is deterministic.
+    order.sort_unstable();
+    if let Some(w) = order.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(StoreError::KeyHashCollision(
+            hex(keys[w[0].1]),
+            hex(keys[w[1].1]),
+        ));
     }
-    Ok(keyed
+    Ok(order
         .into_iter()
-        .map(|(key_hash, _, leaf)| Op { key_hash, leaf })
+        .map(|(key_hash, i)| Op {
+            key_hash,
+            leaf: leaves[i].take(),
+        })
         .collect())
 }
 
