@@ -4,7 +4,6 @@
 use cosmrs::proto::cosmos::crypto::secp256k1::PubKey as ProtoPubKey;
 use cosmrs::proto::cosmos::tx::signing::v1beta1::SignMode;
 use cosmrs::proto::cosmos::tx::v1beta1::{mode_info, AuthInfo, SignDoc, TxBody, TxRaw};
-use k256::ecdsa::VerifyingKey;
 use minitia_core::{sha256, Address, Hash32, TxError};
 use prost::Message;
 use sha2::Digest as _;
@@ -236,7 +235,10 @@ impl CosmosTx {
 
 /// The Cosmos address of a compressed secp256k1 key: ripemd160(sha256(key)).
 pub fn address_of_pubkey(pk: &[u8; 33]) -> Option<Address> {
-    VerifyingKey::from_sec1_bytes(pk).ok()?;
+    // Validity of the point is checked by signature verification; hashing needs only bytes.
+    if pk[0] != 2 && pk[0] != 3 {
+        return None;
+    }
     let h = ripemd::Ripemd160::digest(sha2::Sha256::digest(pk));
     Address::from_slice(&h)
 }
