@@ -65,6 +65,22 @@ pub struct NewBlock<'a> {
 /// The block store.
 pub struct BlockStore {
     db: Database,
+    group: GroupCommit,
+}
+
+/// Group-commit state for mempool writes.
+#[derive(Default)]
+struct GroupCommit {
+    state: std::sync::Mutex<GroupState>,
+    done: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct GroupState {
+    next_ticket: u64,
+    queue: Vec<(u64, Vec<u8>)>,
+    flushing: bool,
+    results: std::collections::HashMap<u64, Result<u64, String>>,
 }
 
 impl std::fmt::Debug for BlockStore {
@@ -89,7 +105,10 @@ impl BlockStore {
             tx.open_table(MEMPOOL).map_err(db)?;
         }
         tx.commit().map_err(db)?;
-        Ok(Self { db: database })
+        Ok(Self {
+            db: database,
+            group: GroupCommit::default(),
+        })
     }
 
     /// Latest stored block height (0 when none).
@@ -234,26 +253,64 @@ impl BlockStore {
         Ok(out)
     }
 
-    /// Persists a mempool entry durably; returns its sequence number.
+    /// Persists a mempool entry durably; returns its sequence number. Concurrent callers
+    /// share one transaction and one fsync (group commit): the first caller to find no flush
+    /// in progress writes everything queued so far, the others wait for it.
     pub fn mempool_put(&self, tx_bytes: &[u8]) -> Result<u64, BlockStoreError> {
+        let mut st = self.group.state.lock().unwrap_or_else(|p| p.into_inner());
+        let ticket = st.next_ticket;
+        st.next_ticket += 1;
+        st.queue.push((ticket, tx_bytes.to_vec()));
+        loop {
+            if let Some(r) = st.results.remove(&ticket) {
+                return r.map_err(BlockStoreError::Db);
+            }
+            if st.flushing {
+                st = self.group.done.wait(st).unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
+            st.flushing = true;
+            let batch = std::mem::take(&mut st.queue);
+            drop(st);
+            let outcome = self.mempool_write_batch(&batch);
+            st = self.group.state.lock().unwrap_or_else(|p| p.into_inner());
+            st.flushing = false;
+            match outcome {
+                Ok(seqs) => {
+                    for ((t, _), seq) in batch.iter().zip(seqs) {
+                        st.results.insert(*t, Ok(seq));
+                    }
+                }
+                Err(e) => {
+                    for (t, _) in &batch {
+                        st.results.insert(*t, Err(e.to_string()));
+                    }
+                }
+            }
+            self.group.done.notify_all();
+        }
+    }
+
+    fn mempool_write_batch(&self, batch: &[(u64, Vec<u8>)]) -> Result<Vec<u64>, BlockStoreError> {
         let mut tx = self.db.begin_write().map_err(db)?;
         tx.set_durability(Durability::Immediate).map_err(db)?;
-        let seq;
+        let mut seqs = Vec::with_capacity(batch.len());
         {
             let mut meta = tx.open_table(META).map_err(db)?;
-            seq = meta
+            let mut seq = meta
                 .get(MEMPOOL_SEQ_KEY)
                 .map_err(db)?
-                .map_or(0, |v| v.value())
-                + 1;
+                .map_or(0, |v| v.value());
+            let mut mp = tx.open_table(MEMPOOL).map_err(db)?;
+            for (_, bytes) in batch {
+                seq += 1;
+                mp.insert(seq, bytes.as_slice()).map_err(db)?;
+                seqs.push(seq);
+            }
             meta.insert(MEMPOOL_SEQ_KEY, seq).map_err(db)?;
-            tx.open_table(MEMPOOL)
-                .map_err(db)?
-                .insert(seq, tx_bytes)
-                .map_err(db)?;
         }
         tx.commit().map_err(db)?;
-        Ok(seq)
+        Ok(seqs)
     }
 
     /// Deletes mempool entries (evicted or stale).
@@ -295,4 +352,39 @@ fn event_key(key: &str, value: &str, height: u64, index: u32) -> Vec<u8> {
         &index.to_be_bytes(),
     ]
     .concat()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concurrent_mempool_puts_share_commits_and_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlockStore::open(&dir.path().join("b.redb")).unwrap();
+        let seqs = std::sync::Mutex::new(Vec::new());
+        std::thread::scope(|s| {
+            for t in 0..8u8 {
+                let (store, seqs) = (&store, &seqs);
+                s.spawn(move || {
+                    for i in 0..50u8 {
+                        let seq = store.mempool_put(&[t, i]).unwrap();
+                        seqs.lock().unwrap().push((seq, vec![t, i]));
+                    }
+                });
+            }
+        });
+        let mut got = seqs.into_inner().unwrap();
+        got.sort();
+        let all = store.mempool_all().unwrap();
+        assert_eq!(all.len(), 400);
+        assert_eq!(
+            all, got,
+            "every acknowledged write is stored under the seq it was given"
+        );
+        drop(store);
+        let reopened = BlockStore::open(&dir.path().join("b.redb")).unwrap();
+        assert_eq!(reopened.mempool_all().unwrap().len(), 400);
+        assert_eq!(reopened.mempool_put(b"x").unwrap(), 401);
+    }
 }

@@ -374,19 +374,20 @@ impl<A: ChainApp> Node<A> {
             Ok(c) => c,
             Err(e) => return Ok(reject(e)),
         };
-        let mut pool = lock(&self.mempool);
-        if let Err(e) = pool.admit(&checked, raw.len()) {
+        if let Err(e) = lock(&self.mempool).admit(&checked, raw.len()) {
             return Ok(reject(e));
         }
+        // Persist outside the mempool lock so concurrent submitters share one fsync; the
+        // insert below re-checks admission, since the pool may have changed meanwhile.
         let seq = self.blocks.mempool_put(&raw)?;
-        match pool.insert(Entry {
+        let inserted = lock(&self.mempool).insert(Entry {
             seq,
             tx,
             size: raw.len(),
             checked,
-        }) {
+        });
+        match inserted {
             Ok(ins) => {
-                drop(pool);
                 self.blocks.mempool_remove(&ins.removed)?;
                 Ok(CheckTxOutcome {
                     hash: thash,
@@ -396,7 +397,6 @@ impl<A: ChainApp> Node<A> {
                 })
             }
             Err(e) => {
-                drop(pool);
                 self.blocks.mempool_remove(&[seq])?;
                 Ok(reject(e))
             }
