@@ -1,1 +1,16 @@
 //! The EVM execution engine (revm) for EVM minitias.
+
+pub mod app;
+pub mod db;
+pub mod engine;
+pub mod errors;
+pub mod keys;
+pub mod node;
+pub mod receipt;
+pub mod rpc;
+pub mod tx;
+pub mod wallet;
+
+pub use app::{AppTx, EvmApp};
+pub use engine::{EvmEngine, EvmParams};
+pub use tx::EthTx;

@@ -1,0 +1,272 @@
+//! `evm-bench`: signed Ethereum transfers per second, end to end, at a large funded state.
+//!
+//! Each block goes through what the sequencer does with it: decode + sender recovery
+//! (`decode_tx`), mempool admission (`check_tx`), execution (`execute_block` on a view of the
+//! committed store) and the state commitment (`commit_writes`, durable). Prints the time of
+//! each phase and the end-to-end rate; with `--erc20` the txs are ERC-20 `transfer` calls on
+//! a token compiled from the Solidity source in `tests/js/contracts.mjs`.
+//!
+//! Usage: `evm-bench [--accounts N] [--txs M] [--block B] [--erc20] [--dir PATH]`
+
+use std::time::{Duration, Instant};
+
+use minitia_chain::app::{AppConfig, CosmosApp, DecAmount};
+use minitia_core::{
+    Address as CoreAddress, BlockContext, ChainId, ExecutionEngine, Hash32, Height, WriteSet,
+};
+use minitia_store::{Store, StoreConfig};
+use minitia_vm_evm::{keys, wallet::Wallet, AppTx, EvmApp};
+use revm::primitives::{keccak256, Address, U256};
+
+const DENOM: &str = "umin";
+const BASE_FEE: u128 = 1_000_000_000;
+const TOKEN_RUNTIME_HEX: &str = include_str!("token_runtime.hex");
+
+struct Args {
+    accounts: u64,
+    txs: u64,
+    block: usize,
+    erc20: bool,
+    dir: Option<std::path::PathBuf>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args {
+        accounts: 1_000_000,
+        txs: 50_000,
+        block: 5_000,
+        erc20: false,
+        dir: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(k) = it.next() {
+        let mut val = || it.next().ok_or_else(|| format!("{k} needs a value"));
+        match k.as_str() {
+            "--accounts" => a.accounts = val()?.parse().map_err(|e| format!("--accounts: {e}"))?,
+            "--txs" => a.txs = val()?.parse().map_err(|e| format!("--txs: {e}"))?,
+            "--block" => a.block = val()?.parse().map_err(|e| format!("--block: {e}"))?,
+            "--dir" => a.dir = Some(val()?.into()),
+            "--erc20" => a.erc20 = true,
+            other => return Err(format!("unknown argument {other}; see the file's docs")),
+        }
+    }
+    if a.txs > a.accounts {
+        return Err("--txs must not exceed --accounts (one tx per funded sender)".into());
+    }
+    Ok(a)
+}
+
+/// A funded account that never signs: keccak(i) truncated.
+fn synthetic(i: u64) -> Address {
+    Address::from_slice(&keccak256(i.to_be_bytes())[12..])
+}
+
+fn token_address() -> Address {
+    Address::repeat_byte(0x70)
+}
+
+fn balance_slot(holder: &Address) -> U256 {
+    let mut buf = [0u8; 64];
+    buf[12..32].copy_from_slice(holder.as_slice());
+    buf[63] = 4; // `balanceOf` is the 5th state variable of Token.
+    U256::from_be_bytes(keccak256(buf).0)
+}
+
+fn rate(n: u64, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64().max(1e-9)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = parse_args()?;
+    let tmp = tempfile_dir(&args)?;
+    let chain_id = ChainId::new("evm-bench-1")?;
+    let mut cfg = AppConfig::new(chain_id.clone(), "init", DENOM);
+    cfg.min_gas_price = DecAmount::parse(&BASE_FEE.to_string())?;
+    cfg.max_tx_gas = 30_000_000;
+    let app = EvmApp::new(CosmosApp::new(cfg, vec![]));
+    let evm_chain = app.evm().params().chain_id;
+    let mut store = Store::open(tmp.join("state.redb"), StoreConfig::default())?;
+
+    println!(
+        "evm-bench: {} funded accounts, {} {} txs, {} per block",
+        args.accounts,
+        args.txs,
+        if args.erc20 {
+            "ERC-20 transfer"
+        } else {
+            "ETH transfer"
+        },
+        args.block
+    );
+    let t = Instant::now();
+    let senders: Vec<Wallet> = (0..args.txs).map(|i| Wallet::from_index(i + 1)).collect();
+    println!(
+        "  keys derived for {} senders in {:.1?}",
+        senders.len(),
+        t.elapsed()
+    );
+
+    let t = Instant::now();
+    let mut genesis = WriteSet::new();
+    let funds = (10u128.pow(21)).to_be_bytes().to_vec();
+    for s in &senders {
+        genesis.put(keys::balance_key(&s.address(), DENOM), funds.clone());
+        if args.erc20 {
+            genesis.put(
+                keys::storage_key(&token_address(), &balance_slot(&s.address())),
+                U256::from(10u64.pow(18)).to_be_bytes::<32>().to_vec(),
+            );
+        }
+    }
+    for i in args.txs..args.accounts {
+        genesis.put(keys::balance_key(&synthetic(i), DENOM), funds.clone());
+    }
+    if args.erc20 {
+        let code = hex::decode(TOKEN_RUNTIME_HEX.trim())?;
+        let h = keccak256(&code);
+        genesis.put(keys::code_key(&h), code);
+        genesis.put(keys::code_hash_key(&token_address()), h.to_vec());
+    }
+    let n_keys = genesis.len();
+    store.commit_writes(1, &genesis)?;
+    drop(genesis);
+    println!("  genesis: {n_keys} keys committed in {:.1?}", t.elapsed());
+
+    // Sign: sender i pays a pseudo-random funded account (LCG, seeded).
+    let t = Instant::now();
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let raws: Vec<Vec<u8>> = senders
+        .iter()
+        .map(|w| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let to = synthetic(args.txs + (x >> 11) % (args.accounts - args.txs).max(1));
+            if args.erc20 {
+                let mut data = vec![0xa9, 0x05, 0x9c, 0xbb];
+                data.extend_from_slice(&[0u8; 12]);
+                data.extend_from_slice(to.as_slice());
+                data.extend_from_slice(&U256::from(1).to_be_bytes::<32>());
+                w.eip1559(
+                    evm_chain,
+                    0,
+                    Some(token_address()),
+                    U256::ZERO,
+                    data,
+                    100_000,
+                    2 * BASE_FEE,
+                    0,
+                )
+            } else {
+                w.eip1559(
+                    evm_chain,
+                    0,
+                    Some(to),
+                    U256::from(1_000u64),
+                    vec![],
+                    21_000,
+                    2 * BASE_FEE,
+                    0,
+                )
+            }
+        })
+        .collect();
+    println!(
+        "  signed {} txs in {:.1?} (not counted)",
+        raws.len(),
+        t.elapsed()
+    );
+
+    let (mut t_decode, mut t_decode_par, mut t_check, mut t_exec, mut t_commit) =
+        Default::default();
+    let mut t_tree = Duration::ZERO;
+    let mut t_db = Duration::ZERO;
+    let mut failed = 0usize;
+    let mut gas = 0u64;
+    let mut writes = 0usize;
+    for (b, chunk) in raws.chunks(args.block).enumerate() {
+        let height = b as u64 + 1;
+        let t = Instant::now();
+        let txs: Vec<AppTx> = chunk
+            .iter()
+            .map(|r| app.decode_tx(r))
+            .collect::<Result<_, _>>()?;
+        t_decode += t.elapsed();
+        // The node decodes in the RPC handlers, concurrently: the same on two threads.
+        let t = Instant::now();
+        std::thread::scope(|s| {
+            let (a, bb) = chunk.split_at(chunk.len() / 2);
+            let h = s.spawn(|| a.iter().filter(|r| app.decode_tx(r).is_ok()).count());
+            let n = bb.iter().filter(|r| app.decode_tx(r).is_ok()).count();
+            let _ = h.join().map(|m| m + n);
+        });
+        t_decode_par += t.elapsed();
+        let ctx = BlockContext {
+            chain_id: chain_id.clone(),
+            height: Height(height),
+            time_unix_nanos: 1_700_000_000_000_000_000 + i128::from(height) * 1_000_000_000,
+            proposer: CoreAddress::default(),
+            max_gas: 0,
+            last_block_hash: Hash32([height as u8; 32]),
+        };
+        let view = store.view(height)?;
+        let t = Instant::now();
+        for tx in &txs {
+            app.check_tx(&ctx, &view, tx)?;
+        }
+        t_check += t.elapsed();
+        let t = Instant::now();
+        let out = app.execute_block(&ctx, &view, &txs)?;
+        t_exec += t.elapsed();
+        failed += out.tx_results.iter().filter(|r| r.code != 0).count();
+        gas += out.tx_results.iter().map(|r| r.gas_used).sum::<u64>();
+        writes += out.writes.len();
+        drop(view);
+        let t = Instant::now();
+        store.commit_writes(height + 1, &out.writes)?;
+        t_commit += t.elapsed();
+        let st = store.last_commit_stats();
+        t_tree += st.tree;
+        t_db += st.db;
+    }
+    let n = args.txs;
+    let e2e = t_decode + t_exec + t_commit;
+    let e2e_par = t_decode_par + t_exec + t_commit;
+    println!(
+        "results ({} blocks, {failed} failed txs, {gas} gas, {writes} state writes):",
+        n.div_ceil(args.block as u64)
+    );
+    let row = |name: &str, d: Duration| {
+        println!(
+            "  {name:<34} {:>9.3} s  {:>8.2} us/tx  {:>10.0} tx/s",
+            d.as_secs_f64(),
+            d.as_secs_f64() * 1e6 / n as f64,
+            rate(n, d)
+        )
+    };
+    row("decode + sender recovery (1 core)", t_decode);
+    row("decode + sender recovery (2 threads)", t_decode_par);
+    row("check_tx (mempool admission)", t_check);
+    row("execute_block (revm + state diff)", t_exec);
+    row("commit (tree + durable redb)", t_commit);
+    row("  of which tree hashing", t_tree);
+    row("  of which redb write + fsync", t_db);
+    row("END TO END (decode+exec+commit)", e2e);
+    row("END TO END, decode on 2 threads", e2e_par);
+    if failed > 0 {
+        return Err(format!("{failed} txs failed").into());
+    }
+    Ok(())
+}
+
+fn tempfile_dir(args: &Args) -> Result<std::path::PathBuf, std::io::Error> {
+    let d = match &args.dir {
+        Some(d) => d.clone(),
+        None => std::env::temp_dir().join(format!("evm-bench-{}", std::process::id())),
+    };
+    if d.exists() {
+        std::fs::remove_dir_all(&d)?;
+    }
+    std::fs::create_dir_all(&d)?;
+    Ok(d)
+}

@@ -1,0 +1,144 @@
+//! revm's [`Database`] over a [`StateView`]: every EVM read goes through the chain's view, so
+//! the same engine runs on the live store and on a fraud-proof witness.
+
+use cosmrs::proto::cosmos::auth::v1beta1::BaseAccount;
+use minitia_core::{StateError, StateView};
+use prost::Message;
+use revm::{
+    bytecode::Bytecode,
+    database_interface::{DBErrorMarker, Database},
+    primitives::{Address, StorageKey, StorageValue, B256, KECCAK_EMPTY, U256},
+    state::AccountInfo,
+};
+
+use crate::keys;
+
+/// A state read failed, or stored data is malformed. Always fatal for the block.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DbError {
+    /// The view failed.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// A stored value has the wrong shape.
+    #[error("stored EVM state is malformed: {0}")]
+    Malformed(String),
+}
+
+impl DBErrorMarker for DbError {}
+
+/// Reads EVM accounts, code and storage from a [`StateView`].
+pub struct StateDb<'a> {
+    view: &'a dyn StateView,
+    denom: &'a str,
+}
+
+impl<'a> StateDb<'a> {
+    /// A database over `view`; native balances are bank balances in `denom`.
+    pub fn new(view: &'a dyn StateView, denom: &'a str) -> Self {
+        Self { view, denom }
+    }
+
+    /// Native balance (wei = base units of the fee denom).
+    pub fn balance(&self, addr: &Address) -> Result<u128, DbError> {
+        read_balance(self.view, addr, self.denom)
+    }
+
+    /// Nonce (the auth account's sequence).
+    pub fn nonce(&self, addr: &Address) -> Result<u64, DbError> {
+        Ok(read_account(self.view, addr)?.map_or(0, |a| a.sequence))
+    }
+
+    /// Code hash, `None` when the account has no code.
+    pub fn code_hash(&self, addr: &Address) -> Result<Option<B256>, DbError> {
+        match self.view.get(&keys::code_hash_key(addr))? {
+            None => Ok(None),
+            Some(b) => B256::try_from(b.as_slice())
+                .map(Some)
+                .map_err(|_| DbError::Malformed(format!("code hash of {addr}"))),
+        }
+    }
+
+    /// Code bytes of `addr` (empty when none).
+    pub fn code(&self, addr: &Address) -> Result<Vec<u8>, DbError> {
+        match self.code_hash(addr)? {
+            None => Ok(Vec::new()),
+            Some(h) => Ok(self.view.get(&keys::code_key(&h))?.unwrap_or_default()),
+        }
+    }
+
+    /// Storage slot value.
+    pub fn slot(&self, addr: &Address, slot: &U256) -> Result<U256, DbError> {
+        read_slot(self.view, addr, slot)
+    }
+}
+
+/// Reads the bank balance that is `addr`'s native balance.
+pub fn read_balance(view: &dyn StateView, addr: &Address, denom: &str) -> Result<u128, DbError> {
+    match view.get(&keys::balance_key(addr, denom))? {
+        None => Ok(0),
+        Some(b) => <[u8; 16]>::try_from(b.as_slice())
+            .map(u128::from_be_bytes)
+            .map_err(|_| DbError::Malformed(format!("balance of {addr} is not 16 bytes"))),
+    }
+}
+
+/// Reads the auth account of `addr`.
+pub fn read_account(view: &dyn StateView, addr: &Address) -> Result<Option<BaseAccount>, DbError> {
+    match view.get(&keys::account_key(addr))? {
+        None => Ok(None),
+        Some(b) => BaseAccount::decode(b.as_slice())
+            .map(Some)
+            .map_err(|e| DbError::Malformed(format!("account {addr}: {e}"))),
+    }
+}
+
+/// Reads a storage slot.
+pub fn read_slot(view: &dyn StateView, addr: &Address, slot: &U256) -> Result<U256, DbError> {
+    match view.get(&keys::storage_key(addr, slot))? {
+        None => Ok(U256::ZERO),
+        Some(b) if b.len() <= 32 => Ok(U256::from_be_slice(&b)),
+        Some(_) => Err(DbError::Malformed(format!("slot {slot} of {addr}"))),
+    }
+}
+
+impl Database for StateDb<'_> {
+    type Error = DbError;
+
+    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, DbError> {
+        let balance = self.balance(&address)?;
+        let account = read_account(self.view, &address)?;
+        let code_hash = self.code_hash(&address)?;
+        if balance == 0 && account.is_none() && code_hash.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(AccountInfo {
+            balance: U256::from(balance),
+            nonce: account.map_or(0, |a| a.sequence),
+            code_hash: code_hash.unwrap_or(KECCAK_EMPTY),
+            code: None,
+            ..Default::default()
+        }))
+    }
+
+    fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, DbError> {
+        if code_hash == KECCAK_EMPTY || code_hash == B256::ZERO {
+            return Ok(Bytecode::default());
+        }
+        let bytes = self
+            .view
+            .get(&keys::code_key(&code_hash))?
+            .ok_or_else(|| DbError::Malformed(format!("code {code_hash} is missing")))?;
+        Ok(Bytecode::new_raw(bytes.into()))
+    }
+
+    fn storage(&mut self, address: Address, index: StorageKey) -> Result<StorageValue, DbError> {
+        read_slot(self.view, &address, &index)
+    }
+
+    fn block_hash(&mut self, number: u64) -> Result<B256, DbError> {
+        match self.view.get(&keys::block_hash_key(number))? {
+            Some(b) if b.len() == 32 => Ok(B256::from_slice(&b)),
+            _ => Ok(B256::ZERO),
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! Running an EVM minitia node from a home directory (as `minitia new --vm evm` lays it out):
+//! the chain node with its CometBFT RPC, the Ethereum JSON-RPC beside it, and the producer.
+
+use std::{future::Future, net::SocketAddr, path::Path, sync::Arc, time::Duration};
+
+use minitia_chain::{
+    app::CosmosApp,
+    node::{
+        clock::SystemClock, genesis::GenesisDoc, keys::ValidatorKey, mempool::MempoolLimits, Node,
+        NodeOptions,
+    },
+};
+use minitia_template::{config::NodeConfig, run::RunError};
+
+use crate::{app::EvmApp, rpc::EthApi};
+
+/// Default Ethereum JSON-RPC address.
+pub const DEFAULT_JSON_RPC: &str = "127.0.0.1:8545";
+
+/// Opens the EVM node of `home` with `config`.
+pub fn open_node(home: &Path, config: &NodeConfig) -> Result<Arc<Node<EvmApp>>, RunError> {
+    let gpath = config.genesis_path(home);
+    let genesis = GenesisDoc::load(&gpath)?;
+    let genesis_json: serde_json::Value = std::fs::read(&gpath)
+        .map_err(|e| RunError::Other(format!("{}: {e}", gpath.display())))
+        .and_then(|b| {
+            serde_json::from_slice(&b)
+                .map_err(|e| RunError::Other(format!("{}: {e}", gpath.display())))
+        })?;
+    let app_config = genesis
+        .app_config()
+        .map_err(|e| RunError::Other(format!("{}: {e}", gpath.display())))?;
+    let validator = ValidatorKey::load(&config.validator_key_path(home))?;
+    let app = EvmApp::new(CosmosApp::new(app_config, vec![]));
+    let opts = NodeOptions {
+        data_dir: config.data_dir(home),
+        genesis,
+        genesis_json,
+        validator,
+        mempool: MempoolLimits {
+            max_txs: config.mempool.max_txs,
+            max_bytes: config.mempool.max_bytes as usize,
+        },
+        max_block_txs: 10_000,
+        max_block_bytes: 16 << 20,
+        create_empty_blocks: config.sequencer.create_empty_blocks,
+        moniker: home
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "minitia".into()),
+        rpc_address: format!("tcp://{}", config.rpc.listen),
+        retained_versions: 100,
+        clock: Arc::new(SystemClock::new()),
+    };
+    Ok(Node::open(app, opts)?)
+}
+
+async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, RunError> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| RunError::Bind {
+            addr: addr.to_string(),
+            source,
+        })
+}
+
+/// Runs the EVM node of `home` until `shutdown` resolves: CometBFT RPC on
+/// `config.rpc.listen`, Ethereum JSON-RPC on `json_rpc`, a block every block time.
+pub async fn run_node(
+    home: &Path,
+    config: &NodeConfig,
+    json_rpc: SocketAddr,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    let node = {
+        let home = home.to_path_buf();
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || open_node(&home, &config))
+            .await
+            .map_err(|e| RunError::Other(format!("node start panicked: {e}")))??
+    };
+    let comet = bind(config.rpc.listen).await?;
+    let eth = bind(json_rpc).await?;
+    tracing::info!(rpc = %config.rpc.listen, json_rpc = %json_rpc, height = node.height(), "EVM minitia node started");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|v| *v).await;
+    };
+    let rpc = tokio::spawn(minitia_chain::rpc::serve(
+        node.clone(),
+        comet,
+        stopped(stop_rx.clone()),
+    ));
+    let eth_rpc = tokio::spawn(crate::rpc::serve(
+        EthApi::new(node.clone()),
+        eth,
+        stopped(stop_rx.clone()),
+    ));
+    let block_time: Duration = config.sequencer.block_time;
+    let producer = node.clone().run_producer(block_time, stopped(stop_rx));
+    tokio::pin!(producer);
+    tokio::pin!(shutdown);
+    let result = tokio::select! {
+        r = &mut producer => r.map_err(RunError::from),
+        _ = &mut shutdown => {
+            tracing::info!("shutting down");
+            let _ = stop_tx.send(true);
+            producer.await.map_err(RunError::from)
+        }
+    };
+    let _ = stop_tx.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(5), rpc).await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), eth_rpc).await;
+    result
+}
+
+/// A funded account of a dev genesis.
+#[derive(Debug, Clone)]
+pub struct DevAccount {
+    /// 0x address.
+    pub address: String,
+    /// Balance in base units.
+    pub amount: u128,
+}
+
+/// Writes a single-sequencer dev home: `genesis.json` (funding `accounts` in `denom`),
+/// `minitia.toml` and a fresh validator key.
+pub fn init_dev_home(
+    home: &Path,
+    chain_id: &str,
+    denom: &str,
+    min_gas_price: &str,
+    block_time: Duration,
+    accounts: &[DevAccount],
+) -> Result<(), RunError> {
+    let io = |e: std::io::Error| RunError::Other(format!("{}: {e}", home.display()));
+    std::fs::create_dir_all(home.join("keys")).map_err(io)?;
+    let balances: Vec<_> = accounts
+        .iter()
+        .map(|a| serde_json::json!({"address": a.address, "coins": [{"denom": denom, "amount": a.amount.to_string()}]}))
+        .collect();
+    let genesis = serde_json::json!({
+        "genesis_time": "2026-01-01T00:00:00Z",
+        "chain_id": chain_id,
+        "initial_height": "1",
+        "consensus_params": GenesisDoc::default_consensus_params(1 << 20),
+        "validators": [],
+        "app_hash": "",
+        "app_state": {
+            "chain": {"bech32_prefix": "init", "fee_denom": denom, "min_gas_price": min_gas_price, "max_tx_bytes": 131072, "max_tx_gas": 30000000},
+            "bank": {"balances": balances},
+            "minitia": {"vm": "evm"}
+        }
+    });
+    std::fs::write(
+        home.join("genesis.json"),
+        serde_json::to_vec_pretty(&genesis).unwrap_or_default(),
+    )
+    .map_err(io)?;
+    let mut cfg = NodeConfig::default();
+    cfg.sequencer.block_time = block_time;
+    std::fs::write(home.join("minitia.toml"), cfg.to_toml()).map_err(io)?;
+    ValidatorKey::generate().save(&cfg.validator_key_path(home))?;
+    Ok(())
+}
