@@ -65,6 +65,10 @@ impl Drop for TestNode {
 }
 
 async fn start(funded: &[(AccountId, u128)]) -> TestNode {
+    start_with(funded, true).await
+}
+
+async fn start_with(funded: &[(AccountId, u128)], create_empty_blocks: bool) -> TestNode {
     let dir = tempfile::tempdir().unwrap();
     let (doc, json) = genesis(funded);
     let app = CosmosApp::new(doc.app_config().unwrap(), vec![]);
@@ -76,7 +80,7 @@ async fn start(funded: &[(AccountId, u128)]) -> TestNode {
         mempool: MempoolLimits::default(),
         max_block_txs: 5000,
         max_block_bytes: 4 << 20,
-        create_empty_blocks: true,
+        create_empty_blocks,
         moniker: "test".into(),
         rpc_address: "tcp://127.0.0.1:0".into(),
         retained_versions: 10,
@@ -444,4 +448,48 @@ async fn light_client_verifies_consecutive_headers() {
             assert_ne!(v, Verdict::Success);
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_empty_blocks_the_chain_still_commits_every_app_hash() {
+    let alice = key(1);
+    let n = start_with(&[(account(&alice), 1_000_000)], false).await;
+    let c = client(&n.url);
+    // Block 1 is made at start even with no txs, so clients see a latest block.
+    for _ in 0..200 {
+        if n.node.height() >= 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(n.node.height(), 1, "no txs: exactly the first block");
+    let r = c
+        .broadcast_tx_sync(send_tx(
+            &alice,
+            &account(&key(2)),
+            5,
+            2000,
+            200_000,
+            0,
+            0,
+            CHAIN_ID,
+        ))
+        .await
+        .unwrap();
+    assert!(r.code.is_ok(), "{}", r.log);
+    let tx = wait_tx(&c, r.hash).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let h = tx.height.value();
+    // One more (empty) block carries the post-state root of the tx's block, then it stops.
+    assert_eq!(n.node.height(), h + 1);
+    let next = c
+        .block(tendermint::block::Height::try_from(h + 1).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        next.block.header.app_hash.as_bytes(),
+        n.node.root_at(h).unwrap().0.as_slice()
+    );
+    assert!(next.block.data.is_empty());
 }

@@ -75,10 +75,6 @@ class Node {
         `127.0.0.1:${this.port}`,
         "--sequencer.block-time",
         "100ms",
-        // CosmJS' connect() reads /status, which needs a latest block (CometBFT makes block 1
-        // at start even without txs).
-        "--sequencer.create-empty-blocks",
-        "true",
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );

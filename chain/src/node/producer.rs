@@ -81,7 +81,12 @@ impl<A: ChainApp> Node<A> {
             self.opts.max_block_txs,
             self.opts.max_block_bytes,
         );
-        if ready.is_empty() && !self.opts.create_empty_blocks {
+        // Like CometBFT with `create_empty_blocks = false`: still make the first block, and
+        // one more block after a block with txs, so the state they changed lands as the app
+        // hash of a signed header (light clients and IBC proofs need it). Blocks without txs
+        // change only the block-hash history and do not call for another block.
+        let proof_block = tip.height == 0 || !tip.results.is_empty();
+        if ready.is_empty() && !self.opts.create_empty_blocks && !proof_block {
             return Ok(None);
         }
         let time = next_time(self.opts.clock.now(), tip.time);
