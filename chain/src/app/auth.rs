@@ -70,3 +70,15 @@ pub fn ensure_account(ctx: &mut Ctx<'_>, addr: &Address) -> ExecResult<BaseAccou
     set_account(ctx, addr, &acc)?;
     Ok(acc)
 }
+
+/// The stored sequence of `addr`, read directly from `state` (unmetered; for mempool checks
+/// and nonce lookups outside execution). `None` when the account does not exist.
+pub fn stored_sequence(
+    state: &dyn minitia_core::StateView,
+    addr: &Address,
+) -> Result<Option<u64>, minitia_core::StateError> {
+    Ok(state
+        .get(&account_key(addr))?
+        .and_then(|b| BaseAccount::decode(b.as_slice()).ok())
+        .map(|a| a.sequence))
+}

@@ -490,19 +490,14 @@ impl ExecutionEngine for CosmosApp {
         }
         // Read on-chain sequences (unmetered view of the pre-ante state).
         let first = tx.signers[0];
-        let acc = state
-            .get(&auth::account_key(&first))
+        let state_nonce = auth::stored_sequence(state, &first)
             .map_err(|e| fatal(e.into()))?
-            .and_then(|b| authpb::BaseAccount::decode(b.as_slice()).ok());
-        let state_nonce = acc.map_or(0, |a| a.sequence);
-        let executable_now = tx.signers.iter().enumerate().all(|(i, s)| {
-            state
-                .get(&auth::account_key(s))
-                .ok()
-                .flatten()
-                .and_then(|b| authpb::BaseAccount::decode(b.as_slice()).ok())
-                .is_some_and(|a| a.sequence == tx.signer_infos[i].sequence)
-        });
+            .unwrap_or(0);
+        let mut executable_now = true;
+        for (i, s) in tx.signers.iter().enumerate() {
+            let seq = auth::stored_sequence(state, s).map_err(|e| fatal(e.into()))?;
+            executable_now &= seq == Some(tx.signer_infos[i].sequence);
+        }
         if executable_now {
             // Run the messages too, so a tx that would fail (e.g. insufficient funds for the
             // amount) is rejected here and costs the sender nothing.

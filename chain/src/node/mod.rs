@@ -69,13 +69,7 @@ impl ChainApp for crate::app::CosmosApp {
     }
 
     fn account_nonce(&self, state: &dyn StateView, addr: &Address) -> Result<u64, StateError> {
-        use prost::Message;
-        Ok(state
-            .get(&crate::app::auth::account_key(addr))?
-            .and_then(|b| {
-                cosmrs::proto::cosmos::auth::v1beta1::BaseAccount::decode(b.as_slice()).ok()
-            })
-            .map_or(0, |a| a.sequence))
+        Ok(crate::app::auth::stored_sequence(state, addr)?.unwrap_or(0))
     }
 
     fn tx_bytes(tx: &crate::app::CosmosTx) -> &[u8] {
