@@ -1,0 +1,542 @@
+//! The OPinit-style batch format: finished L2 blocks, each length-prefixed, go through one
+//! gzip stream; the compressed stream is cut into chunks that each fit a DA blob, and a
+//! header blob lists the sha256 of every chunk. A follower fetches the header, fetches the
+//! chunks, checks each against its checksum, decompresses, and gets the blocks back.
+//!
+//! Wire layout (big-endian integers), the same as opinit-bots' `executor/types/batch.go`:
+//! - header: `0x00 | start u64 | end u64 | n u64 | n × sha256(chunk data)`
+//! - chunk:  `0x01 | start u64 | end u64 | index u64 | n u64 | chunk data`
+//!
+//! `start..=end` are the L2 heights in the batch. The uncompressed stream is
+//! `len u64 | block bytes` per block.
+
+use std::io::{Read, Write};
+
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use sha2::{Digest, Sha256};
+
+use crate::node::MAX_BLOB_SIZE;
+
+const TYPE_HEADER: u8 = 0;
+const TYPE_CHUNK: u8 = 1;
+const HEADER_PREFIX: usize = 25;
+const CHUNK_PREFIX: usize = 33;
+
+/// Why a batch could not be built or read back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BatchError {
+    /// A blob is not a batch header.
+    #[error("bad batch header: {0}")]
+    BadHeader(String),
+    /// A blob is not a chunk of this batch.
+    #[error("bad chunk {index} of batch {start}..={end}: {reason}")]
+    BadChunk {
+        /// First L2 height of the batch.
+        start: u64,
+        /// Last L2 height of the batch.
+        end: u64,
+        /// Chunk index (as claimed, or the position expected).
+        index: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Chunks are missing.
+    #[error("batch {start}..={end} is missing chunk {index} of {total}")]
+    MissingChunk {
+        /// First L2 height.
+        start: u64,
+        /// Last L2 height.
+        end: u64,
+        /// The first missing index.
+        index: u64,
+        /// Number of chunks the header lists.
+        total: u64,
+    },
+    /// The chunks are authentic but their contents do not decode into the claimed blocks.
+    #[error("batch {start}..={end} does not decode: {reason}")]
+    BadContents {
+        /// First L2 height.
+        start: u64,
+        /// Last L2 height.
+        end: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Encoding input is unusable (no blocks, chunk size too small).
+    #[error("cannot build batch: {0}")]
+    InvalidInput(String),
+}
+
+/// The Celestia namespace of a chain's batches: version 0, id = sha256(chain_id)[..10].
+pub fn namespace_for_chain(chain_id: &str) -> minitia_core::Namespace {
+    let digest = Sha256::digest(chain_id.as_bytes());
+    let mut ns = [0u8; 29];
+    ns[19..].copy_from_slice(&digest[..10]);
+    minitia_core::Namespace(ns)
+}
+
+/// A parsed batch header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchHeader {
+    /// First L2 height.
+    pub start: u64,
+    /// Last L2 height.
+    pub end: u64,
+    /// sha256 of each chunk's data, in order.
+    pub checksums: Vec<[u8; 32]>,
+}
+
+/// A parsed batch chunk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchChunk {
+    /// First L2 height.
+    pub start: u64,
+    /// Last L2 height.
+    pub end: u64,
+    /// Position of this chunk.
+    pub index: u64,
+    /// Number of chunks in the batch.
+    pub length: u64,
+    /// Compressed bytes.
+    pub data: Vec<u8>,
+}
+
+/// A batch ready to post: the chunk blobs, then the header blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedBatch {
+    /// First L2 height.
+    pub start: u64,
+    /// Last L2 height.
+    pub end: u64,
+    /// Header blob.
+    pub header: Vec<u8>,
+    /// Chunk blobs, each at most the max blob size given to [`encode`].
+    pub chunks: Vec<Vec<u8>>,
+    /// Total uncompressed size of the blocks' stream.
+    pub raw_len: usize,
+}
+
+impl EncodedBatch {
+    /// Total bytes posted (header plus chunks).
+    pub fn posted_len(&self) -> usize {
+        self.header.len() + self.chunks.iter().map(Vec::len).sum::<usize>()
+    }
+}
+
+impl BatchHeader {
+    /// Wire bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(HEADER_PREFIX + 32 * self.checksums.len());
+        out.push(TYPE_HEADER);
+        out.extend_from_slice(&self.start.to_be_bytes());
+        out.extend_from_slice(&self.end.to_be_bytes());
+        out.extend_from_slice(&(self.checksums.len() as u64).to_be_bytes());
+        for c in &self.checksums {
+            out.extend_from_slice(c);
+        }
+        out
+    }
+
+    /// Parses a header blob.
+    pub fn from_bytes(data: &[u8]) -> Result<Self, BatchError> {
+        let bad = BatchError::BadHeader;
+        if data.len() < HEADER_PREFIX {
+            return Err(bad(format!(
+                "{} bytes, need at least {HEADER_PREFIX}",
+                data.len()
+            )));
+        }
+        if data[0] != TYPE_HEADER {
+            return Err(bad(format!("type byte {} is not a header (0)", data[0])));
+        }
+        let start = be_u64(&data[1..9]);
+        let end = be_u64(&data[9..17]);
+        let n = be_u64(&data[17..25]);
+        if start > end {
+            return Err(bad(format!("start {start} > end {end}")));
+        }
+        let rest = &data[HEADER_PREFIX..];
+        if rest.len() % 32 != 0 || (rest.len() / 32) as u64 != n {
+            return Err(bad(format!(
+                "claims {n} checksums but carries {} bytes of them",
+                rest.len()
+            )));
+        }
+        if n == 0 {
+            return Err(bad("no chunks".into()));
+        }
+        let checksums = rest
+            .chunks_exact(32)
+            .map(|c| {
+                let mut a = [0u8; 32];
+                a.copy_from_slice(c);
+                a
+            })
+            .collect();
+        Ok(Self {
+            start,
+            end,
+            checksums,
+        })
+    }
+}
+
+impl BatchChunk {
+    /// Wire bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(CHUNK_PREFIX + self.data.len());
+        out.push(TYPE_CHUNK);
+        out.extend_from_slice(&self.start.to_be_bytes());
+        out.extend_from_slice(&self.end.to_be_bytes());
+        out.extend_from_slice(&self.index.to_be_bytes());
+        out.extend_from_slice(&self.length.to_be_bytes());
+        out.extend_from_slice(&self.data);
+        out
+    }
+
+    /// Parses a chunk blob.
+    pub fn from_bytes(data: &[u8]) -> Result<Self, BatchError> {
+        let bad = |reason: String| BatchError::BadChunk {
+            start: 0,
+            end: 0,
+            index: 0,
+            reason,
+        };
+        if data.len() < CHUNK_PREFIX {
+            return Err(bad(format!(
+                "{} bytes, need at least {CHUNK_PREFIX}",
+                data.len()
+            )));
+        }
+        if data[0] != TYPE_CHUNK {
+            return Err(bad(format!("type byte {} is not a chunk (1)", data[0])));
+        }
+        let chunk = Self {
+            start: be_u64(&data[1..9]),
+            end: be_u64(&data[9..17]),
+            index: be_u64(&data[17..25]),
+            length: be_u64(&data[25..33]),
+            data: data[CHUNK_PREFIX..].to_vec(),
+        };
+        if chunk.start > chunk.end || chunk.index >= chunk.length {
+            return Err(BatchError::BadChunk {
+                start: chunk.start,
+                end: chunk.end,
+                index: chunk.index,
+                reason: format!(
+                    "inconsistent fields (index {} of {})",
+                    chunk.index, chunk.length
+                ),
+            });
+        }
+        Ok(chunk)
+    }
+}
+
+fn be_u64(b: &[u8]) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[..8]);
+    u64::from_be_bytes(a)
+}
+
+/// Compresses blocks `start..start+blocks.len()` into a batch whose blobs are each at most
+/// `max_blob_size` bytes.
+pub fn encode(
+    start: u64,
+    blocks: &[Vec<u8>],
+    max_blob_size: usize,
+) -> Result<EncodedBatch, BatchError> {
+    if blocks.is_empty() {
+        return Err(BatchError::InvalidInput("no blocks".into()));
+    }
+    if max_blob_size <= CHUNK_PREFIX || max_blob_size < HEADER_PREFIX + 32 {
+        return Err(BatchError::InvalidInput(format!(
+            "max blob size {max_blob_size} leaves no room for data"
+        )));
+    }
+    let end = start + blocks.len() as u64 - 1;
+    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+    let mut raw_len = 0usize;
+    for block in blocks {
+        let io = |e: std::io::Error| BatchError::InvalidInput(e.to_string());
+        gz.write_all(&(block.len() as u64).to_be_bytes())
+            .map_err(io)?;
+        gz.write_all(block).map_err(io)?;
+        raw_len += 8 + block.len();
+    }
+    let compressed = gz
+        .finish()
+        .map_err(|e| BatchError::InvalidInput(e.to_string()))?;
+    let per_chunk = max_blob_size - CHUNK_PREFIX;
+    let pieces: Vec<&[u8]> = compressed.chunks(per_chunk).collect();
+    let length = pieces.len() as u64;
+    if HEADER_PREFIX + 32 * pieces.len() > max_blob_size {
+        return Err(BatchError::InvalidInput(format!(
+            "{} chunks do not fit one header blob; post fewer blocks per batch",
+            pieces.len()
+        )));
+    }
+    let mut checksums = Vec::with_capacity(pieces.len());
+    let mut chunks = Vec::with_capacity(pieces.len());
+    for (index, piece) in pieces.into_iter().enumerate() {
+        checksums.push(Sha256::digest(piece).into());
+        chunks.push(
+            BatchChunk {
+                start,
+                end,
+                index: index as u64,
+                length,
+                data: piece.to_vec(),
+            }
+            .to_bytes(),
+        );
+    }
+    let header = BatchHeader {
+        start,
+        end,
+        checksums,
+    }
+    .to_bytes();
+    Ok(EncodedBatch {
+        start,
+        end,
+        header,
+        chunks,
+        raw_len,
+    })
+}
+
+/// [`encode`] with Celestia mainnet's max blob size.
+pub fn encode_for_celestia(start: u64, blocks: &[Vec<u8>]) -> Result<EncodedBatch, BatchError> {
+    encode(start, blocks, MAX_BLOB_SIZE)
+}
+
+/// Checks `chunks` (any order, duplicates allowed) against `header` and returns the blocks.
+/// `max_raw_len` bounds the decompressed size, so a hostile batch cannot exhaust memory.
+pub fn decode(
+    header: &BatchHeader,
+    chunks: &[BatchChunk],
+    max_raw_len: usize,
+) -> Result<Vec<Vec<u8>>, BatchError> {
+    let (start, end) = (header.start, header.end);
+    let total = header.checksums.len() as u64;
+    let mut ordered: Vec<Option<&BatchChunk>> = vec![None; header.checksums.len()];
+    for chunk in chunks {
+        let bad = |reason: String| BatchError::BadChunk {
+            start,
+            end,
+            index: chunk.index,
+            reason,
+        };
+        if chunk.start != start || chunk.end != end {
+            return Err(bad(format!(
+                "belongs to batch {}..={}, not this one",
+                chunk.start, chunk.end
+            )));
+        }
+        if chunk.length != total {
+            return Err(bad(format!(
+                "claims {} chunks, header lists {total}",
+                chunk.length
+            )));
+        }
+        let i = usize::try_from(chunk.index).map_err(|e| bad(e.to_string()))?;
+        let want = header
+            .checksums
+            .get(i)
+            .ok_or_else(|| bad(format!("index beyond {total} chunks")))?;
+        let got: [u8; 32] = Sha256::digest(&chunk.data).into();
+        if &got != want {
+            return Err(bad(format!(
+                "checksum {} does not match header's {}",
+                hex::encode(got),
+                hex::encode(want)
+            )));
+        }
+        ordered[i] = Some(chunk);
+    }
+    let mut compressed = Vec::new();
+    for (i, c) in ordered.iter().enumerate() {
+        let c = c.ok_or(BatchError::MissingChunk {
+            start,
+            end,
+            index: i as u64,
+            total,
+        })?;
+        compressed.extend_from_slice(&c.data);
+    }
+    let contents = |reason: String| BatchError::BadContents { start, end, reason };
+    let mut raw = Vec::new();
+    GzDecoder::new(compressed.as_slice())
+        .take(max_raw_len as u64 + 1)
+        .read_to_end(&mut raw)
+        .map_err(|e| contents(format!("gzip: {e}")))?;
+    if raw.len() > max_raw_len {
+        return Err(contents(format!(
+            "decompresses to more than {max_raw_len} bytes"
+        )));
+    }
+    let mut blocks = Vec::new();
+    let mut rest = raw.as_slice();
+    while !rest.is_empty() {
+        if rest.len() < 8 {
+            return Err(contents("truncated block length".into()));
+        }
+        let len = usize::try_from(be_u64(&rest[..8])).map_err(|e| contents(e.to_string()))?;
+        rest = &rest[8..];
+        if rest.len() < len {
+            return Err(contents(format!("block {} truncated", blocks.len())));
+        }
+        blocks.push(rest[..len].to_vec());
+        rest = &rest[len..];
+    }
+    let expected = end - start + 1;
+    if blocks.len() as u64 != expected {
+        return Err(contents(format!(
+            "holds {} blocks, header says {expected}",
+            blocks.len()
+        )));
+    }
+    Ok(blocks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn blocks(n: usize, size: usize) -> Vec<Vec<u8>> {
+        (0..n)
+            .map(|i| (0..size).map(|j| ((i * 31 + j / 7) % 251) as u8).collect())
+            .collect()
+    }
+
+    fn parse(b: &EncodedBatch) -> (BatchHeader, Vec<BatchChunk>) {
+        let h = BatchHeader::from_bytes(&b.header).unwrap();
+        let c = b
+            .chunks
+            .iter()
+            .map(|c| BatchChunk::from_bytes(c).unwrap())
+            .collect();
+        (h, c)
+    }
+
+    #[test]
+    fn namespace_is_sha256_prefix() {
+        let ns = namespace_for_chain("minitia-1");
+        let d = Sha256::digest(b"minitia-1");
+        assert_eq!(&ns.0[19..], &d[..10]);
+        assert!(ns.0[..19].iter().all(|b| *b == 0));
+        crate::check_namespace(&ns.0).unwrap();
+    }
+
+    #[test]
+    fn round_trip_across_many_chunks() {
+        let bs = blocks(50, 10_000);
+        let enc = encode(100, &bs, 4_096).unwrap();
+        assert!(enc.chunks.len() > 1);
+        assert!(enc.chunks.iter().all(|c| c.len() <= 4_096));
+        assert_eq!((enc.start, enc.end), (100, 149));
+        let (h, mut c) = parse(&enc);
+        c.reverse();
+        assert_eq!(decode(&h, &c, 1 << 30).unwrap(), bs);
+        // compresses repetitive data well
+        assert!(enc.posted_len() * 2 < enc.raw_len);
+    }
+
+    #[test]
+    fn corrupted_chunk_is_named() {
+        let enc = encode(1, &blocks(20, 5_000), 2_048).unwrap();
+        let (h, mut c) = parse(&enc);
+        c[2].data[0] ^= 1;
+        match decode(&h, &c, 1 << 30) {
+            Err(BatchError::BadChunk {
+                index: 2,
+                start: 1,
+                end: 20,
+                ..
+            }) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn missing_chunk_and_bad_header_are_named() {
+        let enc = encode(5, &blocks(20, 5_000), 2_048).unwrap();
+        let (h, mut c) = parse(&enc);
+        c.remove(1);
+        assert!(matches!(
+            decode(&h, &c, 1 << 30),
+            Err(BatchError::MissingChunk { index: 1, .. })
+        ));
+        let mut bad = enc.header.clone();
+        bad.pop();
+        assert!(matches!(
+            BatchHeader::from_bytes(&bad),
+            Err(BatchError::BadHeader(_))
+        ));
+        assert!(matches!(
+            BatchHeader::from_bytes(&enc.chunks[0]),
+            Err(BatchError::BadHeader(_))
+        ));
+        assert!(BatchChunk::from_bytes(&enc.header).is_err());
+    }
+
+    #[test]
+    fn forged_header_with_wrong_height_range_is_caught() {
+        let enc = encode(5, &blocks(3, 100), 2_048).unwrap();
+        let (mut h, c) = parse(&enc);
+        h.end = 8;
+        // chunks say 5..=7, so they are not this batch's
+        assert!(matches!(
+            decode(&h, &c, 1 << 30),
+            Err(BatchError::BadChunk { .. })
+        ));
+    }
+
+    #[test]
+    fn decompression_is_bounded() {
+        let enc = encode(1, &[vec![0u8; 1 << 20]], 1 << 20).unwrap();
+        let (h, c) = parse(&enc);
+        assert!(matches!(
+            decode(&h, &c, 1000),
+            Err(BatchError::BadContents { .. })
+        ));
+    }
+
+    #[test]
+    fn celestia_sized_chunks_fit() {
+        let big: Vec<Vec<u8>> = (0..3)
+            .map(|i| {
+                // incompressible-ish bytes
+                let mut x = 0x9e3779b97f4a7c15u64 ^ i;
+                (0..1_500_000)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        x as u8
+                    })
+                    .collect()
+            })
+            .collect();
+        let enc = encode_for_celestia(1, &big).unwrap();
+        assert!(enc.chunks.len() >= 3);
+        assert!(enc.chunks.iter().all(|c| c.len() <= MAX_BLOB_SIZE));
+    }
+
+    proptest! {
+        #[test]
+        fn any_blocks_round_trip(
+            bs in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..3000), 1..20),
+            max in 1500usize..5000,
+            start in 0u64..1_000_000,
+        ) {
+            let enc = encode(start, &bs, max).unwrap_or_else(|e| panic!("{e}"));
+            let (h, c) = parse(&enc);
+            prop_assert_eq!(decode(&h, &c, 1 << 30).unwrap(), bs);
+        }
+    }
+}
