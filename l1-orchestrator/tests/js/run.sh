@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Builds `minitia-l1` and runs the CosmJS + @initia/opinit.proto tests against it.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../../.." && pwd)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo/target}"
+(cd "$repo" && cargo build -p l1-orchestrator --bin minitia-l1)
+export MINITIA_L1_BIN="${MINITIA_L1_BIN:-$CARGO_TARGET_DIR/debug/minitia-l1}"
+cd "$here"
+npm ci --no-audit --no-fund
+npm test
