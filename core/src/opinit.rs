@@ -67,37 +67,39 @@ pub fn l2_denom(bridge_id: u64, l1_denom: &str) -> String {
     format!("{L2_DENOM_PREFIX}{}", hex::encode(h.0))
 }
 
-/// A finished withdrawal tree of one interval, as opinit-bots finalizes it: an odd level is
-/// padded by repeating its last node (the same as filling the leaves up to a power of two
-/// with copies of the last leaf). No leaves gives the zero root; one leaf is its own root.
+/// A finished withdrawal tree of one interval, as opinit-bots finalizes it: the leaves are
+/// filled up to a power of two with copies of the last leaf, then hashed pairwise. No leaves
+/// gives the zero root; one leaf is its own root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WithdrawalTree {
-    /// Level 0 is the leaves; the last level holds the root alone.
+    /// Real leaves (before filling).
+    len: usize,
+    /// Level 0 is the filled leaves; the last level holds the root alone.
     levels: Vec<Vec<Hash32>>,
 }
 
 impl WithdrawalTree {
     /// Builds the tree over `leaves` in order.
-    pub fn new(leaves: Vec<Hash32>) -> Self {
+    pub fn new(mut leaves: Vec<Hash32>) -> Self {
+        let len = leaves.len();
+        if let Some(last) = leaves.last().copied() {
+            leaves.resize(len.next_power_of_two(), last);
+        }
         let mut levels = vec![leaves];
         while levels.last().is_some_and(|l| l.len() > 1) {
             let below = levels.last().map(Vec::as_slice).unwrap_or_default();
             let next = below
-                .chunks(2)
-                .map(|pair| match pair {
-                    [a, b] => node_hash(a, b),
-                    [a] => node_hash(a, a),
-                    _ => Hash32::ZERO,
-                })
+                .chunks_exact(2)
+                .map(|pair| node_hash(&pair[0], &pair[1]))
                 .collect();
             levels.push(next);
         }
-        Self { levels }
+        Self { len, levels }
     }
 
     /// Number of leaves.
     pub fn len(&self) -> usize {
-        self.levels.first().map_or(0, Vec::len)
+        self.len
     }
 
     /// Whether the tree has no leaves.
@@ -122,7 +124,7 @@ impl WithdrawalTree {
         let mut i = index;
         let mut proof = Vec::new();
         for level in &self.levels[..self.levels.len() - 1] {
-            let sibling = level.get(i ^ 1).or_else(|| level.get(i))?;
+            let sibling = level.get(i ^ 1)?;
             proof.push(*sibling);
             i /= 2;
         }
@@ -220,14 +222,20 @@ mod tests {
     }
 
     #[test]
-    fn tree_padding_equals_filling_leaves_to_a_power_of_two() {
-        let leaves: Vec<_> = (1..=5u8).map(|b| Hash32([b; 32])).collect();
-        let mut filled = leaves.clone();
-        filled.extend([Hash32([5; 32]); 3]);
-        assert_eq!(
-            WithdrawalTree::new(leaves).root(),
-            WithdrawalTree::new(filled).root()
+    fn tree_fills_leaves_to_a_power_of_two_with_the_last_leaf() {
+        let l: Vec<_> = (1..=6u8).map(|b| Hash32([b; 32])).collect();
+        let n = |a: &Hash32, b: &Hash32| node_hash(a, b);
+        // Six leaves become eight: l6 is repeated, so the right half is (l5 l6)(l6 l6), not a
+        // copy of the (l5 l6) node.
+        let want = n(
+            &n(&n(&l[0], &l[1]), &n(&l[2], &l[3])),
+            &n(&n(&l[4], &l[5]), &n(&l[5], &l[5])),
         );
+        let tree = WithdrawalTree::new(l.clone());
+        assert_eq!(tree.root(), want);
+        assert_eq!(tree.len(), 6);
+        assert!(tree.proof(6).is_none());
+        assert_eq!(WithdrawalTree::new(vec![l[0]]).root(), l[0]);
     }
 
     #[test]
