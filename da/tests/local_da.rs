@@ -68,17 +68,23 @@ async fn celestia_rpc_submit_get_get_all_proof_included() {
     let a1 = Blob::new(ns_a, b"first blob in a".to_vec(), None).unwrap();
     let a2 = Blob::new(ns_a, pseudo_random(3_000, 1), None).unwrap();
     let big = Blob::new(ns_b, pseudo_random(300_000, 2), None).unwrap();
-    let single = Blob::new(ns_c, pseudo_random(1_000, 3), None).unwrap();
+    let single = Blob::new(ns_c, pseudo_random(400, 3), None).unwrap();
     let balance_before = c.state_balance().await.unwrap();
 
     let height = c
         .blob_submit(
-            &[big.clone(), a1.clone(), single.clone(), a2.clone()],
+            &[big.clone(), a1.clone(), a2.clone()],
             TxConfig::default().with_gas_price(0.004),
         )
         .await
         .unwrap();
     assert!(height >= 2, "genesis is height 1, got {height}");
+    // one share, alone in its block: one row
+    let single_height = c
+        .blob_submit(std::slice::from_ref(&single), TxConfig::default())
+        .await
+        .unwrap();
+    assert!(single_height > height);
 
     // Get: data, commitment and a square index come back, and celestia-types validates it
     let got = c.blob_get(height, ns_b, big.commitment).await.unwrap();
@@ -109,16 +115,20 @@ async fn celestia_rpc_submit_get_get_all_proof_included() {
 
     // GetProof: a one-row blob alone in its namespace has a complete-namespace proof
     let proofs = c
-        .blob_get_proof(height, ns_c, single.commitment)
+        .blob_get_proof(single_height, ns_c, single.commitment)
         .await
         .unwrap();
     assert_eq!(proofs.len(), 1);
-    let placed = c.blob_get(height, ns_c, single.commitment).await.unwrap();
+    let placed = c
+        .blob_get(single_height, ns_c, single.commitment)
+        .await
+        .unwrap();
+    let single_header = c.header_get_by_height(single_height).await.unwrap();
     // the index counts shares of the extended square, row-major
-    let row = (placed.index.unwrap() / header.dah.square_width() as u64) as u16;
+    let row = (placed.index.unwrap() / single_header.dah.square_width() as u64) as u16;
     proofs[0]
         .verify_complete_namespace(
-            &header.dah.row_root(row).unwrap(),
+            &single_header.dah.row_root(row).unwrap(),
             &single.to_shares().unwrap(),
             *ns_c,
         )
@@ -132,20 +142,28 @@ async fn celestia_rpc_submit_get_get_all_proof_included() {
 
     // Included: true for the right blob, false for another commitment or a wrong proof
     assert!(c
+        .blob_included(single_height, ns_c, &proofs[0], single.commitment)
+        .await
+        .unwrap());
+    for p in &big_proofs {
+        assert!(c
+            .blob_included(height, ns_b, p, big.commitment)
+            .await
+            .unwrap());
+    }
+    // not at that height: false, like celestia-node
+    assert!(!c
         .blob_included(height, ns_c, &proofs[0], single.commitment)
         .await
         .unwrap());
-    assert!(c
-        .blob_included(height, ns_b, &big_proofs[1], big.commitment)
-        .await
-        .unwrap());
+    // another blob's proof does not verify against this blob's rows
     assert!(!c
         .blob_included(height, ns_b, &proofs[0], big.commitment)
         .await
         .unwrap());
     let other = Commitment::new([7; 32]);
     assert!(!c
-        .blob_included(height, ns_c, &proofs[0], other)
+        .blob_included(single_height, ns_c, &proofs[0], other)
         .await
         .unwrap());
 
@@ -250,7 +268,7 @@ async fn bad_input_is_refused_precisely_and_nothing_is_stored() {
     // exactly the max is fine
     let max = Blob::new(victim, vec![6; MAX_BLOB_SIZE], None).unwrap();
     let h_max = c
-        .blob_submit(&[max.clone()], TxConfig::default())
+        .blob_submit(std::slice::from_ref(&max), TxConfig::default())
         .await
         .unwrap();
     assert_eq!(
@@ -319,7 +337,10 @@ async fn bad_input_is_refused_precisely_and_nothing_is_stored() {
 
     // a wrong token: HTTP 401, as go-jsonrpc's auth handler answers
     let bad = client(&server, Some("not-the-token")).await;
-    match bad.blob_submit(&[valid.clone()], TxConfig::default()).await {
+    match bad
+        .blob_submit(std::slice::from_ref(&valid), TxConfig::default())
+        .await
+    {
         Err(ClientError::Transport(e)) => assert!(e.to_string().contains("401"), "{e}"),
         other => panic!("expected 401, got {other:?}"),
     }
@@ -364,7 +385,7 @@ async fn blocks_survive_restart() {
         let server = start(dir.path()).await;
         let c = client(&server, Some(TOKEN)).await;
         let height = c
-            .blob_submit(&[blob.clone()], TxConfig::default())
+            .blob_submit(std::slice::from_ref(&blob), TxConfig::default())
             .await
             .unwrap();
         let header = c.header_get_by_height(height).await.unwrap();
