@@ -421,3 +421,73 @@ async fn blocks_survive_restart() {
     drop(c);
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_has_celestia_node_field_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let c = client(&server, Some(TOKEN)).await;
+    let namespace = ns(b"shape");
+    let blob = Blob::new(namespace, b"shape".to_vec(), None).unwrap();
+    let h = c
+        .blob_submit(std::slice::from_ref(&blob), TxConfig::default())
+        .await
+        .unwrap();
+
+    let header: serde_json::Value = c
+        .request("header.GetByHeight", rpc_params![h])
+        .await
+        .unwrap();
+    for key in ["header", "validator_set", "commit", "dah"] {
+        assert!(
+            header.get(key).is_some(),
+            "ExtendedHeader lacks {key}: {header}"
+        );
+    }
+    assert_eq!(header["header"]["height"], json!(h.to_string()));
+    assert!(header["dah"]["row_roots"].is_array());
+    assert!(header["dah"]["column_roots"].is_array());
+    assert!(header["commit"]["signatures"][0]["signature"].is_string());
+
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let got: serde_json::Value = c
+        .request(
+            "blob.Get",
+            rpc_params![
+                h,
+                b64.encode(namespace.as_bytes()),
+                b64.encode(blob.commitment.hash())
+            ],
+        )
+        .await
+        .unwrap();
+    for key in ["namespace", "data", "share_version", "commitment", "index"] {
+        assert!(got.get(key).is_some(), "Blob lacks {key}: {got}");
+    }
+    assert_eq!(got["data"], json!(b64.encode(b"shape")));
+
+    let proof: serde_json::Value = c
+        .request(
+            "blob.GetProof",
+            rpc_params![
+                h,
+                b64.encode(namespace.as_bytes()),
+                b64.encode(blob.commitment.hash())
+            ],
+        )
+        .await
+        .unwrap();
+    assert!(proof[0].get("end").is_some(), "nmt proof shape: {proof}");
+    assert_eq!(proof[0]["is_max_namespace_ignored"], json!(true));
+
+    let balance: serde_json::Value = c.request("state.Balance", rpc_params![]).await.unwrap();
+    assert_eq!(balance["denom"], json!("utia"));
+
+    let err = c
+        .request::<serde_json::Value, _>("blob.Nope", rpc_params![])
+        .await
+        .unwrap_err();
+    assert_eq!(call_message(err).0, -32601);
+    drop(c);
+    server.shutdown().await;
+}
