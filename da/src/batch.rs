@@ -8,7 +8,8 @@
 //! - chunk:  `0x01 | start u64 | end u64 | index u64 | n u64 | chunk data`
 //!
 //! `start..=end` are the L2 heights in the batch. The uncompressed stream is
-//! `len u64 | block bytes` per block.
+//! `len u64 | block bytes` per block. [`Assembler`] puts batches back together from blobs read
+//! in any order.
 
 use std::io::{Read, Write};
 
@@ -402,6 +403,125 @@ pub fn decode(
     Ok(blocks)
 }
 
+/// A complete, verified batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodedBatch {
+    /// First L2 height.
+    pub start: u64,
+    /// Last L2 height.
+    pub end: u64,
+    /// The blocks `start..=end`, in order.
+    pub blocks: Vec<Vec<u8>>,
+}
+
+#[derive(Debug, Default)]
+struct Partial {
+    header: Option<BatchHeader>,
+    chunks: std::collections::BTreeMap<u64, BatchChunk>,
+}
+
+/// Collects header and chunk blobs in any order (as a follower reads them from DA, height by
+/// height) and yields each batch once its header and every chunk have arrived.
+///
+/// A chunk whose checksum disagrees with its header, or a blob that is neither a header nor
+/// a chunk, is an error naming the batch — a follower must halt there rather than skip it.
+/// Re-posted identical blobs (a submitter retrying after a crash) are accepted once.
+#[derive(Debug)]
+pub struct Assembler {
+    partial: std::collections::BTreeMap<(u64, u64), Partial>,
+    max_raw_len: usize,
+}
+
+impl Assembler {
+    /// An assembler that refuses batches decompressing to more than `max_raw_len` bytes.
+    pub fn new(max_raw_len: usize) -> Self {
+        Self {
+            partial: std::collections::BTreeMap::new(),
+            max_raw_len,
+        }
+    }
+
+    /// Batches still waiting for blobs, as `(start, end)`.
+    pub fn incomplete(&self) -> Vec<(u64, u64)> {
+        self.partial.keys().copied().collect()
+    }
+
+    /// Takes one blob; returns the batch it completes, if any.
+    pub fn push(&mut self, blob: &[u8]) -> Result<Option<DecodedBatch>, BatchError> {
+        let key = match blob.first() {
+            Some(&TYPE_HEADER) => {
+                let header = BatchHeader::from_bytes(blob)?;
+                let key = (header.start, header.end);
+                let entry = self.partial.entry(key).or_default();
+                match &entry.header {
+                    Some(existing) if existing != &header => {
+                        return Err(BatchError::BadHeader(format!(
+                            "two different headers for batch {}..={}",
+                            header.start, header.end
+                        )))
+                    }
+                    _ => entry.header = Some(header),
+                }
+                key
+            }
+            Some(&TYPE_CHUNK) => {
+                let chunk = BatchChunk::from_bytes(blob)?;
+                let key = (chunk.start, chunk.end);
+                let entry = self.partial.entry(key).or_default();
+                if let Some(existing) = entry.chunks.get(&chunk.index) {
+                    if existing != &chunk {
+                        return Err(BatchError::BadChunk {
+                            start: chunk.start,
+                            end: chunk.end,
+                            index: chunk.index,
+                            reason: "posted twice with different contents".into(),
+                        });
+                    }
+                }
+                entry.chunks.insert(chunk.index, chunk);
+                key
+            }
+            other => {
+                return Err(BatchError::BadHeader(format!(
+                "blob of {} bytes with type byte {other:?} is neither a batch header nor a chunk",
+                blob.len()
+            )))
+            }
+        };
+        let Some(entry) = self.partial.get(&key) else {
+            return Ok(None);
+        };
+        let Some(header) = &entry.header else {
+            return Ok(None);
+        };
+        // check every chunk seen so far against the header, so corruption is reported as
+        // soon as it can be, not only once the batch is complete
+        for chunk in entry.chunks.values() {
+            let want = header.checksums.get(chunk.index as usize);
+            let got: [u8; 32] = Sha256::digest(&chunk.data).into();
+            if want != Some(&got) || chunk.length != header.checksums.len() as u64 {
+                return Err(BatchError::BadChunk {
+                    start: key.0,
+                    end: key.1,
+                    index: chunk.index,
+                    reason: "does not match the batch header's checksum".into(),
+                });
+            }
+        }
+        if entry.chunks.len() < header.checksums.len() {
+            return Ok(None);
+        }
+        let chunks: Vec<BatchChunk> = entry.chunks.values().cloned().collect();
+        let blocks = decode(header, &chunks, self.max_raw_len)?;
+        self.partial.remove(&key);
+        Ok(Some(DecodedBatch {
+            start: key.0,
+            end: key.1,
+            blocks,
+        }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -549,6 +669,57 @@ mod tests {
         let enc = encode_for_celestia(1, &big).unwrap();
         assert!(enc.chunks.len() >= 3);
         assert!(enc.chunks.iter().all(|c| c.len() <= MAX_BLOB_SIZE));
+    }
+
+    #[test]
+    fn assembler_yields_batches_in_any_blob_order() {
+        let b1 = noisy(10, 3_000);
+        let b2 = noisy(4, 9_000);
+        let e1 = encode(1, &b1, 2_048).unwrap();
+        let e2 = encode(11, &b2, 2_048).unwrap();
+        // interleave: chunks of batch 2 first, header of 1 last, one chunk posted twice
+        let mut blobs: Vec<Vec<u8>> = e2.chunks.clone();
+        blobs.push(e2.chunks[0].clone());
+        blobs.extend(e1.chunks.iter().rev().cloned());
+        blobs.push(e2.header.clone());
+        blobs.push(e1.header.clone());
+        let mut asm = Assembler::new(1 << 30);
+        let mut done = Vec::new();
+        for b in &blobs {
+            if let Some(batch) = asm.push(b).unwrap() {
+                done.push(batch);
+            }
+        }
+        assert_eq!(done.len(), 2);
+        assert_eq!((done[0].start, done[0].end), (11, 14));
+        assert_eq!(done[0].blocks, b2);
+        assert_eq!(done[1].blocks, b1);
+        assert!(asm.incomplete().is_empty());
+    }
+
+    #[test]
+    fn assembler_names_the_corrupt_chunk() {
+        let e = encode(7, &noisy(10, 3_000), 2_048).unwrap();
+        let mut asm = Assembler::new(1 << 30);
+        asm.push(&e.header).unwrap();
+        asm.push(&e.chunks[0]).unwrap();
+        let mut bad = e.chunks[1].clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 0xff;
+        match asm.push(&bad) {
+            Err(BatchError::BadChunk {
+                start: 7,
+                end: 16,
+                index: 1,
+                ..
+            }) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(matches!(
+            asm.push(b"\x07junk"),
+            Err(BatchError::BadHeader(_))
+        ));
+        assert_eq!(asm.incomplete(), vec![(7, 16)]);
     }
 
     proptest! {

@@ -491,3 +491,40 @@ async fn json_has_celestia_node_field_names() {
     drop(c);
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_posted_to_local_da_reassembles_from_get_all() {
+    use minitia_da::batch::{encode_for_celestia, namespace_for_chain, Assembler};
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let da = server.da().clone();
+    let namespace = namespace_for_chain("minitia-batch-1");
+    // blocks that need two max-size chunks after compression
+    let blocks: Vec<Vec<u8>> = (0..6).map(|i| pseudo_random(400_000, 100 + i)).collect();
+    let batch = encode_for_celestia(41, &blocks).unwrap();
+    assert!(batch.chunks.len() >= 2);
+    assert!(batch.chunks.iter().all(|c| c.len() <= MAX_BLOB_SIZE));
+    // chunks in one submission, the header in a later one (as OPinit posts them)
+    let chunk_ptrs = da.submit(namespace, batch.chunks.clone()).await.unwrap();
+    let header_ptr = da
+        .submit(namespace, vec![batch.header.clone()])
+        .await
+        .unwrap();
+    assert!(header_ptr[0].height > chunk_ptrs[0].height);
+
+    // a follower scanning heights in the namespace gets the blocks back
+    let mut asm = Assembler::new(64 << 20);
+    let mut out = None;
+    for h in chunk_ptrs[0].height..=header_ptr[0].height {
+        for blob in da.get_all(namespace, h).await.unwrap() {
+            if let Some(done) = asm.push(&blob).unwrap() {
+                out = Some(done);
+            }
+        }
+    }
+    let out = out.expect("batch completed");
+    assert_eq!((out.start, out.end), (41, 46));
+    assert_eq!(out.blocks, blocks);
+    drop(da);
+    server.shutdown().await;
+}
