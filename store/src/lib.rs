@@ -10,25 +10,33 @@
 //!   `verify_non_membership` with `smt_spec()` accept against [`Store::root_of`]. The empty
 //!   state's root is [`Hash32::ZERO`](minitia_core::Hash32::ZERO); ICS-23 cannot prove
 //!   anything against it, so verifiers must treat the zero root as "every key absent".
-//! - **Memory**: the tree of hashes lives in memory as immutable `Arc`-shared nodes. A commit
-//!   sorts its writes by key hash and rebuilds only the touched paths, hashing each touched
-//!   node once. The last [`StoreConfig::retained_versions`] trees are kept (sharing all
-//!   untouched nodes), so recent versions can be proven and read with one tree walk plus one
-//!   point lookup (each leaf remembers the version that wrote it).
+//! - **Memory**: the trees of hashes live in memory in one slab-allocated forest (see
+//!   `tree.rs`): nodes addressed by 32-bit indices, each parent holding its children's
+//!   indices *and hashes*, so a commit reads only the nodes on the paths it rebuilds and never
+//!   dereferences an untouched sibling. A commit sorts its writes by key hash and rebuilds only
+//!   the touched paths, hashing each touched node once. The last
+//!   [`StoreConfig::retained_versions`] trees are kept (sharing all untouched nodes); the
+//!   nodes a version stopped using go back to the slab once no retained version needs them.
+//!   Recent versions can be proven and read with one tree walk plus one point lookup (each
+//!   leaf remembers the version that wrote it).
 //! - **Disk** (redb, see `db.rs`): only values and per-version roots, never tree nodes. A
 //!   commit appends its writes to a version-ordered log and its root, in one durable
-//!   (`Durability::Immediate`) transaction; every [`StoreConfig::index_interval`] versions
-//!   the commit also moves the log into the key-ordered history that serves reads of old
-//!   versions and prefix iteration. On open, the tree is rebuilt from the indexed history,
-//!   the log is replayed version by version, and every rebuilt root must equal its stored
-//!   root, or opening fails with [`StoreError::Corrupt`].
+//!   (`Durability::Immediate`) transaction. Every [`StoreConfig::index_interval`] versions
+//!   the log is frozen, and the following commits each move a key-range slice of it (about
+//!   `1/index_interval` of its rows) into the key-ordered history that serves reads of old
+//!   versions and prefix iteration, so no commit pays for a whole merge. On open, the tree is
+//!   rebuilt from the indexed history, the logs are replayed version by version, and every
+//!   rebuilt root must equal its stored root, or opening fails with [`StoreError::Corrupt`].
 //! - **Errors**: [`StoreError`], converted into `minitia_core::StateError` at the seams.
 //!
 //! Empty keys and empty values are rejected at commit: ICS-23 existence proofs cannot carry
 //! them (delete the key instead of storing an empty value).
 //!
 //! A [`StoreView`] holds a redb read snapshot; keep views short-lived, since a live snapshot
-//! keeps redb from reusing the pages it references.
+//! keeps redb from reusing the pages it references. A view of a retained version reads
+//! through that version's tree (under a read lock the committer only takes briefly); once
+//! the version falls out of the retained window the view reads from the history instead,
+//! with the same results.
 
 mod db;
 mod error;
