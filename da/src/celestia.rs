@@ -78,7 +78,10 @@ fn from_rpc(e: jsonrpsee_core::ClientError, height: u64) -> DaError {
 fn classify_message(msg: &str, height: u64) -> DaError {
     if msg.contains("not found") {
         DaError::NotFound(height)
-    } else if msg.contains("from the future") || msg.contains("timed out") {
+    } else if msg.contains("from the future")
+        || msg.contains("timed out")
+        || msg.contains("mempool is full")
+    {
         DaError::Unavailable(msg.to_string())
     } else {
         DaError::Rejected(msg.to_string())

@@ -50,6 +50,16 @@ pub enum LocalDaError {
         "blobs do not fit in one data square of the maximum size; submit fewer or smaller blobs"
     )]
     SquareFull,
+    /// Too many blob bytes are waiting for a block.
+    #[error(
+        "mempool is full ({queued} blob bytes waiting, max {max}); retry after the next block"
+    )]
+    MempoolFull {
+        /// Bytes already waiting.
+        queued: usize,
+        /// The limit.
+        max: usize,
+    },
     /// The node is shutting down.
     #[error("DA node is shutting down")]
     ShuttingDown,

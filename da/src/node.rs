@@ -40,6 +40,8 @@ pub struct LocalDaConfig {
     pub initial_balance: u64,
     /// Gas price used when a submission names none, in utia per gas.
     pub min_gas_price: f64,
+    /// Blob bytes that may wait for a block before submissions are refused as retryable.
+    pub max_pending_bytes: usize,
 }
 
 impl LocalDaConfig {
@@ -54,6 +56,7 @@ impl LocalDaConfig {
             wait_timeout: Duration::from_secs(60),
             initial_balance: 1_000_000_000_000,
             min_gas_price: 0.002,
+            max_pending_bytes: 64 << 20,
         }
     }
 }
@@ -341,14 +344,27 @@ impl LocalDa {
             )));
         }
         let (done, rx) = oneshot::channel();
-        let blobs = blobs
+        let blobs: Vec<Blob> = blobs
             .into_iter()
             .map(|mut b| {
                 b.index = None;
                 b
             })
             .collect();
-        self.lock_pending().push(Pending { blobs, fee, done });
+        {
+            let mut pending = self.lock_pending();
+            let queued: usize = pending
+                .iter()
+                .flat_map(|p| p.blobs.iter())
+                .map(|b| b.data.len())
+                .sum();
+            let adding: usize = blobs.iter().map(|b: &Blob| b.data.len()).sum();
+            let max = self.inner.cfg.max_pending_bytes;
+            if queued + adding > max {
+                return Err(LocalDaError::MempoolFull { queued, max });
+            }
+            pending.push(Pending { blobs, fee, done });
+        }
         rx.await.map_err(|_| LocalDaError::ShuttingDown)?
     }
 
@@ -483,6 +499,7 @@ pub(crate) fn to_da_error(e: LocalDaError, height: u64) -> DaError {
     match e {
         LocalDaError::BlobNotFound => DaError::NotFound(height),
         LocalDaError::HeightFromFuture { .. }
+        | LocalDaError::MempoolFull { .. }
         | LocalDaError::Timeout(_)
         | LocalDaError::ShuttingDown
         | LocalDaError::Storage(_) => DaError::Unavailable(e.to_string()),
@@ -541,5 +558,53 @@ impl DaClient for LocalDa {
 
     async fn head(&self) -> Result<u64, DaError> {
         Ok(self.head_height())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blob(n: usize) -> Blob {
+        Blob::new(Namespace::new_v0(b"pending").unwrap(), vec![3; n], None).unwrap()
+    }
+
+    #[tokio::test]
+    async fn full_queue_refuses_retryably_and_drains_on_next_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = LocalDaConfig::new(dir.path());
+        cfg.max_pending_bytes = 1_000;
+        let da = LocalDa::open(cfg).unwrap();
+        assert_eq!(da.head_height(), 1, "genesis block written on first open");
+        let first = tokio::spawn({
+            let da = da.clone();
+            async move { da.submit_blobs(vec![blob(800)], None).await }
+        });
+        // wait until the first submission is queued
+        while da.lock_pending().is_empty() {
+            tokio::task::yield_now().await;
+        }
+        let err = da.submit_blobs(vec![blob(800)], None).await.unwrap_err();
+        assert_eq!(
+            err,
+            LocalDaError::MempoolFull {
+                queued: 800,
+                max: 1_000
+            }
+        );
+        assert!(to_da_error(err, 0).is_retryable());
+        da.produce_block().unwrap();
+        assert_eq!(first.await.unwrap().unwrap(), 2);
+        // room again
+        let second = tokio::spawn({
+            let da = da.clone();
+            async move { da.submit_blobs(vec![blob(800)], None).await }
+        });
+        while da.lock_pending().is_empty() {
+            tokio::task::yield_now().await;
+        }
+        da.produce_block().unwrap();
+        assert_eq!(second.await.unwrap().unwrap(), 3);
+        assert_eq!(da.get_all_blobs(3, &[blob(1).namespace]).unwrap().len(), 1);
     }
 }
