@@ -190,7 +190,12 @@ async fn dispatch(da: &LocalDa, method: &str, params: Vec<Value>) -> Result<Valu
         "header.NetworkHead" | "header.LocalHead" => to_json(da.head_header()?),
         "header.GetByHeight" => {
             let height: u64 = param(&params, 0, "height")?;
-            to_json(da.header(height)?)
+            // like celestia-node: the next height is waited for, anything beyond is an error
+            if height == da.head_height() + 1 {
+                to_json(da.wait_for_height(height).await?)
+            } else {
+                to_json(da.header(height)?)
+            }
         }
         "header.WaitForHeight" => {
             let height: u64 = param(&params, 0, "height")?;

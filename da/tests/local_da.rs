@@ -177,6 +177,10 @@ async fn celestia_rpc_submit_get_get_all_proof_included() {
     let later = c.header_wait_for_height(head.height() + 3).await.unwrap();
     later.validate().unwrap();
     assert_eq!(later.height(), head.height() + 3);
+    // the next height is waited for, as celestia-node does
+    let head = c.header_network_head().await.unwrap().height();
+    let next = c.header_get_by_height(head + 1).await.unwrap();
+    assert_eq!(next.height(), head + 1);
     let (_, msg) = call_message(
         c.header_get_by_height(later.height() + 1000)
             .await
