@@ -14,6 +14,7 @@ pub mod file_format;
 pub mod format_common;
 pub mod interpreter;
 pub mod loader;
+pub mod minitia;
 pub mod serializer;
 pub mod structure;
 pub mod types;
