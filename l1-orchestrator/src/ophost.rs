@@ -1209,3 +1209,44 @@ impl Module for OphostModule {
 pub fn check_denom(d: &str) -> Result<(), TxError> {
     validate_denom(d)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finalization_is_judged_in_whole_seconds_like_opinit() {
+        let config = BridgeConfig {
+            finalization_period: Some(Duration::from_secs(60)),
+            ..Default::default()
+        };
+        let at = 1_000 * 1_000_000_000i128 + 700_000_000;
+        let output = Output {
+            l1_block_time: Some(Timestamp::from_unix_nanos(at)),
+            ..Default::default()
+        };
+        // OPinit: BlockTime().Unix() >= (L1BlockTime + period).Unix().
+        assert!(!is_finalized(
+            &config,
+            &output,
+            1_059 * 1_000_000_000 + 999_999_999
+        ));
+        assert!(is_finalized(&config, &output, 1_060 * 1_000_000_000));
+        assert!(is_finalized(&config, &output, 2_000 * 1_000_000_000));
+    }
+
+    #[test]
+    fn bridge_addresses_differ_per_bridge_and_from_module_accounts() {
+        let a = bridge_address(1);
+        assert_eq!(a, bridge_address(1));
+        assert_ne!(a, bridge_address(2));
+        assert_ne!(a, minitia_chain::app::auth::module_address(MODULE));
+    }
+
+    #[test]
+    fn timestamps_round_trip_nanos() {
+        for n in [0i128, 1, 1_795_615_943_123_456_789, -1] {
+            assert_eq!(Timestamp::from_unix_nanos(n).as_unix_nanos(), n);
+        }
+    }
+}

@@ -213,4 +213,24 @@ describe("OPinit ophost via CosmJS and @initia/opinit.proto", () => {
     const next = await query("NextL1Sequence", ophostQuery.QueryNextL1SequenceRequest, ophostQuery.QueryNextL1SequenceResponse, { bridgeId: 1n });
     assert.equal(next.nextL1Sequence, 3n);
   });
+
+  test("outputs: proposed in order by the proposer, queryable, out-of-order refused", async () => {
+    const root = new Uint8Array(32).fill(7);
+    const propose = (outputIndex, l2BlockNumber) => ({
+      typeUrl: "/opinit.ophost.v1.MsgProposeOutput",
+      value: ophostTx.MsgProposeOutput.fromPartial({
+        proposer: me.address, bridgeId: 1n, outputIndex, l2BlockNumber, outputRoot: root,
+      }),
+    });
+    const res = await signing.signAndBroadcast(me.address, [propose(1n, 100n)], FEE);
+    assert.equal(res.code, 0, res.rawLog);
+    assert.equal(event(res, "propose_output").output_root, "07".repeat(32));
+    const out = await query("OutputProposal", ophostQuery.QueryOutputProposalRequest, ophostQuery.QueryOutputProposalResponse, { bridgeId: 1n, outputIndex: 1n });
+    assert.deepEqual(Array.from(out.outputProposal.outputRoot), Array.from(root));
+    assert.equal(out.outputProposal.l2BlockNumber, 100n);
+    await assert.rejects(signing.signAndBroadcast(me.address, [propose(3n, 200n)], FEE), (e) => {
+      assert.match(e.message, /codespace: ophost.*expected 2, got 3: invalid output index/s);
+      return true;
+    });
+  });
 });
