@@ -20,7 +20,7 @@ use cosmrs::proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
 use cosmrs::Any;
 use minitia_chain::app::{
     bank,
-    coin::{validate_denom, Coin},
+    coin::Coin,
     ctx::Ctx,
     errors::{code as sdk_code, sdk, ExecError, ExecResult},
     module::{decode_query, parse_addr, unpack},
@@ -1203,11 +1203,6 @@ impl Module for OphostModule {
         }
         Ok(())
     }
-}
-
-/// Validates a denom the way deposits do (re-exported for clients building messages).
-pub fn check_denom(d: &str) -> Result<(), TxError> {
-    validate_denom(d)
 }
 
 #[cfg(test)]
