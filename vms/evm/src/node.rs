@@ -124,7 +124,7 @@ pub struct DevAccount {
 }
 
 /// Writes a single-sequencer dev home: `genesis.json` (funding `accounts` in `denom`),
-/// `minitia.toml` and a fresh validator key.
+/// `minitia.toml` (blocks every `block_time`, empty ones too) and a fresh validator key.
 pub fn init_dev_home(
     home: &Path,
     chain_id: &str,
@@ -159,6 +159,9 @@ pub fn init_dev_home(
     .map_err(io)?;
     let mut cfg = NodeConfig::default();
     cfg.sequencer.block_time = block_time;
+    // Ethereum clients wait for the *next* block to notice a receipt (ethers' `wait()` polls
+    // on new blocks), so a dev chain keeps producing blocks.
+    cfg.sequencer.create_empty_blocks = true;
     std::fs::write(home.join("minitia.toml"), cfg.to_toml()).map_err(io)?;
     ValidatorKey::generate().save(&cfg.validator_key_path(home))?;
     Ok(())

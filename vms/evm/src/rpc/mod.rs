@@ -103,6 +103,10 @@ impl RpcErr {
 pub struct EthApi {
     node: Arc<Node<EvmApp>>,
     filters: Mutex<filters::Filters>,
+    /// Next nonce per sender after the txs this API admitted to the mempool, for the
+    /// `pending` tag (pruned once the chain catches up, or after a minute, so a tx dropped
+    /// from the mempool does not leave a nonce gap behind).
+    pending: Mutex<std::collections::HashMap<Address, (u64, std::time::Instant)>>,
 }
 
 impl std::fmt::Debug for EthApi {
@@ -138,6 +142,7 @@ impl EthApi {
         Arc::new(Self {
             node,
             filters: Mutex::new(filters::Filters::default()),
+            pending: Mutex::new(Default::default()),
         })
     }
 
@@ -323,8 +328,24 @@ impl EthApi {
         self.filters.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn pending_nonce(&self, _a: &Address, state: u64) -> u64 {
-        state
+    fn lock_pending(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<Address, (u64, std::time::Instant)>>
+    {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The next nonce counting txs admitted through this API that are not yet in a block.
+    fn pending_nonce(&self, a: &Address, state: u64) -> u64 {
+        let mut p = self.lock_pending();
+        match p.get(a) {
+            Some((n, at)) if *n > state && at.elapsed() < std::time::Duration::from_secs(60) => *n,
+            Some(_) => {
+                p.remove(a);
+                state
+            }
+            None => state,
+        }
     }
 
     /// Resolves a block tag or number; `None` when above the head.
@@ -739,6 +760,7 @@ impl EthApi {
             }));
         }
         let hash = revm::primitives::keccak256(&raw);
+        let sender = EthTx::decode(&raw).ok().map(|t| (t.sender, t.nonce()));
         let out = self.node.submit_tx(raw).map_err(internal)?;
         if out.code != 0 {
             let msg = if out.codespace == "sdk" && out.log.contains("already exists in the mempool")
@@ -752,6 +774,14 @@ impl EthApi {
                 out.log
             };
             return Err(RpcErr::server(msg));
+        }
+        if let Some((from, nonce)) = sender {
+            let mut p = self.lock_pending();
+            if p.len() > 100_000 {
+                p.clear();
+            }
+            let next = p.entry(from).or_insert((0, std::time::Instant::now()));
+            *next = (next.0.max(nonce + 1), std::time::Instant::now());
         }
         Ok(json!(format!("{hash:#x}")))
     }

@@ -11,7 +11,8 @@ const bob = ADDRS[1];
 
 before(async () => {
   node = await startNode();
-  provider = new JsonRpcProvider(node.url, undefined, { pollingInterval: 100 });
+  // Blocks come every 200 ms: turn off ethers' 250 ms response cache so nonces are fresh.
+  provider = new JsonRpcProvider(node.url, undefined, { pollingInterval: 100, cacheTimeout: -1 });
   provider.pollingInterval = 100;
   ws = new WebSocketProvider(node.wsUrl);
   signer = new Wallet(KEYS[0], provider);

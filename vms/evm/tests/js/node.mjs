@@ -4,22 +4,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
+import { privateKeyToAccount } from 'viem/accounts';
 
 export const BIN = process.env.MINITIA_EVM_BIN;
 export const BASE_FEE = 1_000_000_000n;
 export const CHAIN_ID_STR = 'minitia-evm-js-1';
 
-// Well-known test keys (anvil's first three); never used for anything real.
+// Fixed test keys; never used for anything real.
 export const KEYS = [
   '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
   '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
   '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cb8a365a',
 ];
-export const ADDRS = [
-  '0xf39Fd6e51aad88F6F4ce6aB8827279cfFFb92266',
-  '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
-  '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC',
-];
+export const ADDRS = KEYS.map((k) => privateKeyToAccount(k).address);
 export const FUNDS = 10n ** 24n;
 
 async function freePort() {
