@@ -29,3 +29,6 @@ if [ ! -d node_modules ]; then
     npm ci --no-audit --no-fund
 fi
 npm test
+
+section "JS end-to-end tests (l1-orchestrator/tests/js: CosmJS + @initia/opinit.proto)"
+"$REPO/l1-orchestrator/tests/js/run.sh"
