@@ -448,12 +448,11 @@ impl EvmEngine {
             }
             let has_code = acc.info.code_hash != KECCAK_EMPTY;
             match read_account(block, &addr).map_err(fatal)? {
-                Some(mut a) => {
-                    if a.sequence != acc.info.nonce {
-                        a.sequence = acc.info.nonce;
-                        block.set(keys::account_key(&addr), a.encode_to_vec());
-                    }
+                Some(mut a) if a.sequence != acc.info.nonce => {
+                    a.sequence = acc.info.nonce;
+                    block.set(keys::account_key(&addr), a.encode_to_vec());
                 }
+                Some(_) => {}
                 None if balance > 0 || acc.info.nonce > 0 || has_code => {
                     self.create_account(block, &addr, acc.info.nonce)?;
                 }

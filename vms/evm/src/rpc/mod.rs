@@ -122,7 +122,7 @@ struct Located {
     result: TxResult,
 }
 
-fn p<'a>(params: &'a Value, i: usize) -> Option<&'a Value> {
+fn p(params: &Value, i: usize) -> Option<&Value> {
     params.get(i).filter(|v| !v.is_null())
 }
 

@@ -32,7 +32,7 @@ pub fn data(b: &[u8]) -> Value {
 pub fn parse_u256(s: &str) -> Result<U256, RpcErr> {
     let bad = || RpcErr::invalid_params(format!("invalid quantity {s:?}"));
     match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        Some(h) if h.is_empty() => Err(bad()),
+        Some("") => Err(bad()),
         Some(h) => U256::from_str_radix(h, 16).map_err(|_| bad()),
         None => U256::from_str_radix(s, 10).map_err(|_| bad()),
     }
