@@ -72,6 +72,22 @@ fn balance_slot(holder: &Address) -> U256 {
     U256::from_be_bytes(keccak256(buf).0)
 }
 
+/// CPU time (user + system) this thread has used, from `/proc/thread-self/stat` (10 ms
+/// ticks): phases are also reported in CPU time, which stays meaningful when other
+/// processes share the cores.
+fn cpu() -> Duration {
+    let ticks = std::fs::read_to_string("/proc/thread-self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            // After the comm field: state is field 3, utime 14 and stime 15.
+            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
 fn rate(n: u64, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64().max(1e-9)
 }
@@ -179,6 +195,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let (mut t_decode, mut t_decode_par, mut t_check, mut t_exec, mut t_commit) =
         Default::default();
+    let (mut c_decode, mut c_check, mut c_exec, mut c_commit) =
+        <(Duration, Duration, Duration, Duration)>::default();
     let mut t_tree = Duration::ZERO;
     let mut t_db = Duration::ZERO;
     let mut failed = 0usize;
@@ -186,12 +204,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut writes = 0usize;
     for (b, chunk) in raws.chunks(args.block).enumerate() {
         let height = b as u64 + 1;
-        let t = Instant::now();
+        let (t, c) = (Instant::now(), cpu());
         let txs: Vec<AppTx> = chunk
             .iter()
             .map(|r| app.decode_tx(r))
             .collect::<Result<_, _>>()?;
         t_decode += t.elapsed();
+        c_decode += cpu().saturating_sub(c);
         // The node decodes in the RPC handlers, concurrently: the same on two threads.
         let t = Instant::now();
         std::thread::scope(|s| {
@@ -210,21 +229,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             last_block_hash: Hash32([height as u8; 32]),
         };
         let view = store.view(height)?;
-        let t = Instant::now();
+        let (t, c) = (Instant::now(), cpu());
         for tx in &txs {
             app.check_tx(&ctx, &view, tx)?;
         }
         t_check += t.elapsed();
-        let t = Instant::now();
+        c_check += cpu().saturating_sub(c);
+        let (t, c) = (Instant::now(), cpu());
         let out = app.execute_block(&ctx, &view, &txs)?;
         t_exec += t.elapsed();
+        c_exec += cpu().saturating_sub(c);
         failed += out.tx_results.iter().filter(|r| r.code != 0).count();
         gas += out.tx_results.iter().map(|r| r.gas_used).sum::<u64>();
         writes += out.writes.len();
         drop(view);
-        let t = Instant::now();
+        let (t, c) = (Instant::now(), cpu());
         store.commit_writes(height + 1, &out.writes)?;
         t_commit += t.elapsed();
+        c_commit += cpu().saturating_sub(c);
         let st = store.last_commit_stats();
         t_tree += st.tree;
         t_db += st.db;
@@ -236,23 +258,42 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "results ({} blocks, {failed} failed txs, {gas} gas, {writes} state writes):",
         n.div_ceil(args.block as u64)
     );
-    let row = |name: &str, d: Duration| {
+    println!(
+        "  {:<36} {:>11} {:>13} {:>12}   {:>13} {:>14}",
+        "phase", "wall", "wall/tx", "wall tx/s", "cpu/tx", "tx per cpu-s"
+    );
+    let row = |name: &str, d: Duration, c: Option<Duration>| {
+        let cols = c.map_or(String::new(), |c| {
+            format!(
+                "   {:>10.2} us {:>14.0}",
+                c.as_secs_f64() * 1e6 / n as f64,
+                rate(n, c)
+            )
+        });
         println!(
-            "  {name:<34} {:>9.3} s  {:>8.2} us/tx  {:>10.0} tx/s",
+            "  {name:<36} {:>9.3} s {:>10.2} us {:>12.0}{cols}",
             d.as_secs_f64(),
             d.as_secs_f64() * 1e6 / n as f64,
             rate(n, d)
         )
     };
-    row("decode + sender recovery (1 core)", t_decode);
-    row("decode + sender recovery (2 threads)", t_decode_par);
-    row("check_tx (mempool admission)", t_check);
-    row("execute_block (revm + state diff)", t_exec);
-    row("commit (tree + durable redb)", t_commit);
-    row("  of which tree hashing", t_tree);
-    row("  of which redb write + fsync", t_db);
-    row("END TO END (decode+exec+commit)", e2e);
-    row("END TO END, decode on 2 threads", e2e_par);
+    row(
+        "decode + sender recovery (1 thread)",
+        t_decode,
+        Some(c_decode),
+    );
+    row("decode + sender recovery (2 threads)", t_decode_par, None);
+    row("check_tx (mempool admission)", t_check, Some(c_check));
+    row("execute_block (revm + state diff)", t_exec, Some(c_exec));
+    row("commit (tree + durable redb)", t_commit, Some(c_commit));
+    row("  of which tree hashing", t_tree, None);
+    row("  of which redb write + fsync", t_db, None);
+    row(
+        "END TO END (decode+exec+commit)",
+        e2e,
+        Some(c_decode + c_exec + c_commit),
+    );
+    row("END TO END, decode on 2 threads", e2e_par, None);
     if failed > 0 {
         return Err(format!("{failed} txs failed").into());
     }
