@@ -334,10 +334,7 @@ fn step(session: &mut Session<'_>, frames: &mut Vec<Frame>, stack: &mut Vec<Valu
     let Some(instr) = code.code.get(usize::from(frame.pc)) else {
         return inv("execution fell off the end of the code");
     };
-    session
-        .gas
-        .charge(gas::instruction_cost(instr))
-        .map_err(Fault::Vm)?;
+    session.gas.charge_instruction(instr).map_err(Fault::Vm)?;
     frame.pc = frame.pc.wrapping_add(1);
     let m = &module.module;
     match instr {

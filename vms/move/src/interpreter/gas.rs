@@ -110,12 +110,17 @@ pub fn instruction_cost(instr: &Bytecode) -> u64 {
 pub struct GasMeter {
     limit: u64,
     used: u64,
+    instructions: u64,
 }
 
 impl GasMeter {
     /// A meter with the given limit.
     pub fn new(limit: u64) -> Self {
-        GasMeter { limit, used: 0 }
+        GasMeter {
+            limit,
+            used: 0,
+            instructions: 0,
+        }
     }
 
     /// Gas used so far.
@@ -126,6 +131,18 @@ impl GasMeter {
     /// The limit.
     pub fn limit(&self) -> u64 {
         self.limit
+    }
+
+    /// Bytecode instructions charged so far.
+    pub fn instructions(&self) -> u64 {
+        self.instructions
+    }
+
+    /// Charges one instruction.
+    pub fn charge_instruction(&mut self, instr: &Bytecode) -> Result<(), VmError> {
+        self.charge(instruction_cost(instr))?;
+        self.instructions += 1;
+        Ok(())
     }
 
     /// Charges `amount`, failing with [`VmError::OutOfGas`] past the limit (the failed

@@ -79,6 +79,11 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// Bytecode instructions executed so far.
+    pub fn instructions_executed(&self) -> u64 {
+        self.gas.instructions()
+    }
+
     /// Events emitted so far.
     pub fn events(&self) -> &[Event] {
         &self.ext.events
