@@ -53,7 +53,7 @@ pub const MSG_SCRIPT: &str = "/initia.move.v1.MsgScript";
 pub const Q_VIEW_FUNCTION: &str = "/initia.move.v1.Query/ViewFunction";
 
 /// Gas limit of a view-function query.
-pub const VIEW_GAS_LIMIT: u64 = 50_000_000;
+pub const VIEW_GAS_LIMIT: u64 = 5_000_000;
 /// Most modules one execution may load.
 const MAX_MODULES_PER_SESSION: usize = 1024;
 /// Codespace of this module's errors.
@@ -416,7 +416,10 @@ impl MoveModule {
                 .unwrap_or(0),
             None => 0,
         };
-        ctx.set(SESSION_KEY.to_vec(), (counter + 1).to_be_bytes().to_vec())?;
+        ctx.set(
+            SESSION_KEY.to_vec(),
+            counter.saturating_add(1).to_be_bytes().to_vec(),
+        )?;
         let env = Env {
             block_height: ctx.block.height.0,
             block_time_nanos: u64::try_from(ctx.block.time_unix_nanos).unwrap_or(0),
