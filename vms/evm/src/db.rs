@@ -26,16 +26,35 @@ pub enum DbError {
 
 impl DBErrorMarker for DbError {}
 
+/// An account as revm first loaded it in a tx: lets the state diff be written without
+/// reading (and decoding) the same keys again.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    /// Native balance before the tx.
+    pub balance: u128,
+    /// The auth account before the tx.
+    pub account: Option<BaseAccount>,
+}
+
+/// Accounts loaded during one tx, by address.
+pub type LoadedAccounts = std::collections::HashMap<Address, Loaded>;
+
 /// Reads EVM accounts, code and storage from a [`StateView`].
 pub struct StateDb<'a> {
     view: &'a dyn StateView,
     denom: &'a str,
+    /// Accounts loaded so far (see [`Loaded`]).
+    pub loaded: LoadedAccounts,
 }
 
 impl<'a> StateDb<'a> {
     /// A database over `view`; native balances are bank balances in `denom`.
     pub fn new(view: &'a dyn StateView, denom: &'a str) -> Self {
-        Self { view, denom }
+        Self {
+            view,
+            denom,
+            loaded: LoadedAccounts::new(),
+        }
     }
 
     /// Native balance (wei = base units of the fee denom).
@@ -108,12 +127,15 @@ impl Database for StateDb<'_> {
         let balance = self.balance(&address)?;
         let account = read_account(self.view, &address)?;
         let code_hash = self.code_hash(&address)?;
-        if balance == 0 && account.is_none() && code_hash.is_none() {
+        let nonce = account.as_ref().map_or(0, |a| a.sequence);
+        let exists = balance != 0 || account.is_some() || code_hash.is_some();
+        self.loaded.insert(address, Loaded { balance, account });
+        if !exists {
             return Ok(None);
         }
         Ok(Some(AccountInfo {
             balance: U256::from(balance),
-            nonce: account.map_or(0, |a| a.sequence),
+            nonce,
             code_hash: code_hash.unwrap_or(KECCAK_EMPTY),
             code: None,
             ..Default::default()

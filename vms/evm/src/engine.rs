@@ -22,7 +22,7 @@ use revm::{
 };
 
 use crate::{
-    db::{read_account, read_balance, DbError, StateDb},
+    db::{read_account, read_balance, DbError, LoadedAccounts, StateDb},
     errors::{code, err},
     keys,
     receipt::{StoredLog, StoredReceipt},
@@ -71,6 +71,9 @@ pub struct CallOptions {
     /// Skip the base-fee check (calls with gas price 0).
     pub skip_base_fee: bool,
 }
+
+/// A tx's result and state changes, with the accounts revm loaded for it.
+pub type Transacted = (ResultAndState, LoadedAccounts);
 
 /// The outcome of a call: revm's result, or why the tx is invalid.
 pub type CallOutcome = Result<ExecutionResult, TxError>;
@@ -159,7 +162,7 @@ impl EvmEngine {
         view: &dyn StateView,
         tx: TxEnv,
         opts: CallOptions,
-    ) -> Result<Result<ResultAndState, TxError>, EngineError> {
+    ) -> Result<Result<Transacted, TxError>, EngineError> {
         let db = StateDb::new(view, &self.params.denom);
         let mut evm = Context::mainnet()
             .with_db(db)
@@ -167,7 +170,10 @@ impl EvmEngine {
             .with_cfg(self.cfg_env(opts))
             .build_mainnet();
         match evm.transact(tx) {
-            Ok(r) => Ok(Ok(r)),
+            Ok(r) => Ok(Ok((
+                r,
+                std::mem::take(&mut evm.ctx.journaled_state.database.loaded),
+            ))),
             Err(EVMError::Transaction(t)) => Ok(Err(invalid_tx(t))),
             Err(EVMError::Database(e)) => Err(fatal(e)),
             Err(EVMError::Header(h)) => Err(EngineError::Invariant(format!("block env: {h}"))),
@@ -183,7 +189,7 @@ impl EvmEngine {
         tx: TxEnv,
         opts: CallOptions,
     ) -> Result<CallOutcome, EngineError> {
-        Ok(self.transact(ctx, view, tx, opts)?.map(|r| r.result))
+        Ok(self.transact(ctx, view, tx, opts)?.map(|(r, _)| r.result))
     }
 
     /// Mempool admission checks with Ethereum's error strings.
@@ -328,10 +334,13 @@ impl EvmEngine {
             Ok(()) => self.transact(ctx, &*block, tx.tx_env(), CallOptions::default())?,
             Err(e) => Err(e),
         };
-        let ResultAndState {
-            result: exec,
-            state,
-        } = match outcome {
+        let (
+            ResultAndState {
+                result: exec,
+                state,
+            },
+            loaded,
+        ) = match outcome {
             Ok(r) => r,
             Err(e) => {
                 result.code = e.code;
@@ -342,7 +351,7 @@ impl EvmEngine {
             }
         };
         let gas_used = exec.tx_gas_used();
-        self.apply_state(block, state)?;
+        self.apply_state(block, state, &loaded)?;
         // revm burns base fee * gas; the chain keeps its supply and pays it to the fee collector.
         let burned = u128::from(self.params.base_fee) * u128::from(gas_used);
         if burned > 0 {
@@ -415,8 +424,14 @@ impl EvmEngine {
     }
 
     /// Writes revm's state changes into `block`, in address order (account numbers of
-    /// accounts created here are assigned in that order, deterministically).
-    pub fn apply_state(&self, block: &mut Overlay<'_>, state: EvmState) -> Result<(), EngineError> {
+    /// accounts created here are assigned in that order, deterministically). `loaded` holds
+    /// what revm read for the tx (pre-tx balances and accounts), so they are not read again.
+    pub fn apply_state(
+        &self,
+        block: &mut Overlay<'_>,
+        state: EvmState,
+        loaded: &LoadedAccounts,
+    ) -> Result<(), EngineError> {
         let denom = &self.params.denom;
         let mut changed: Vec<_> = state.into_iter().filter(|(_, a)| a.is_touched()).collect();
         changed.sort_by_key(|(a, _)| *a);
@@ -435,7 +450,10 @@ impl EvmEngine {
             }
             let balance = u128::try_from(acc.info.balance)
                 .map_err(|_| EngineError::Invariant(format!("balance of {addr} exceeds u128")))?;
-            let old = read_balance(block, &addr, denom).map_err(fatal)?;
+            let old = match loaded.get(&addr) {
+                Some(l) => l.balance,
+                None => read_balance(block, &addr, denom).map_err(fatal)?,
+            };
             if old != balance {
                 if balance == 0 {
                     block.delete(keys::balance_key(&addr, denom));
@@ -447,7 +465,11 @@ impl EvmEngine {
                 }
             }
             let has_code = acc.info.code_hash != KECCAK_EMPTY;
-            match read_account(block, &addr).map_err(fatal)? {
+            let account = match loaded.get(&addr) {
+                Some(l) => l.account.clone(),
+                None => read_account(block, &addr).map_err(fatal)?,
+            };
+            match account {
                 Some(mut a) if a.sequence != acc.info.nonce => {
                     a.sequence = acc.info.nonce;
                     block.set(keys::account_key(&addr), a.encode_to_vec());
