@@ -181,6 +181,28 @@ impl EvmEngine {
         }
     }
 
+    /// Runs `tx` on `view` with geth's callTracer; returns the result and the top frame.
+    pub fn trace_call(
+        &self,
+        ctx: &BlockContext,
+        view: &dyn StateView,
+        tx: TxEnv,
+    ) -> Result<Result<(ExecutionResult, crate::trace::CallTracer), TxError>, EngineError> {
+        use revm::InspectEvm;
+        let db = StateDb::new(view, &self.params.denom);
+        let mut evm = Context::mainnet()
+            .with_db(db)
+            .with_block(self.block_env(ctx))
+            .with_cfg(self.cfg_env(CallOptions::default()))
+            .build_mainnet_with_inspector(crate::trace::CallTracer::default());
+        match evm.inspect_one_tx(tx) {
+            Ok(r) => Ok(Ok((r, std::mem::take(&mut evm.inspector)))),
+            Err(EVMError::Transaction(t)) => Ok(Err(invalid_tx(t))),
+            Err(EVMError::Database(e)) => Err(fatal(e)),
+            Err(other) => Err(EngineError::Invariant(other.to_string())),
+        }
+    }
+
     /// eth_call: runs a message call against `view`.
     pub fn call(
         &self,

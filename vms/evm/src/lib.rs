@@ -8,6 +8,7 @@ pub mod keys;
 pub mod node;
 pub mod receipt;
 pub mod rpc;
+pub mod trace;
 pub mod tx;
 pub mod wallet;
 

@@ -276,6 +276,19 @@ fn eth_and_cosmos_txs_share_balances_and_rpc_serves_receipts_logs_and_proofs() {
         "0x1",
         "estimate was enough"
     );
+    let trace = call(
+        &n,
+        "debug_traceTransaction",
+        json!([h, {"tracer": "callTracer"}]),
+    );
+    assert_eq!(trace["type"], "CALL");
+    assert_eq!(trace["to"], json!(contract));
+    assert_eq!(trace["input"], json!(word));
+    assert_eq!(
+        trace["gasUsed"],
+        call(&n, "eth_getTransactionReceipt", json!([h]))["gasUsed"]
+    );
+    assert!(trace.get("error").is_none());
     let logs = call(
         &n,
         "eth_getLogs",

@@ -320,6 +320,7 @@ impl EthApi {
                 Ok(Value::Array(self.logs(&f)?))
             }
             "eth_getProof" => self.get_proof(params),
+            "debug_traceTransaction" => self.trace_transaction(params),
             _ => Err(RpcErr::method_not_found(method)),
         }
     }
@@ -877,6 +878,70 @@ impl EthApi {
         let mut v = Vec::new();
         self.block_logs(n, f, &mut v)?;
         Ok(v)
+    }
+
+    /// `debug_traceTransaction(hash, {tracer: "callTracer"})`: re-executes the block's txs
+    /// before it on the parent state, then the tx with the call tracer.
+    fn trace_transaction(&self, params: &Value) -> Result<Value, RpcErr> {
+        let h = parse_b256(p_str(params, 0, "hash")?)?;
+        match p(params, 1)
+            .and_then(|o| o.get("tracer"))
+            .and_then(Value::as_str)
+        {
+            Some("callTracer") => {}
+            other => {
+                return Err(RpcErr::invalid_params(format!(
+                    "tracer {other:?} is not supported; use {{\"tracer\": \"callTracer\"}}"
+                )))
+            }
+        }
+        let l = self
+            .find_tx(&h)?
+            .ok_or_else(|| RpcErr::server(format!("transaction {h:#x} not found")))?;
+        let n = l.pos.block_number;
+        let b = self
+            .node
+            .blocks()
+            .block(n)
+            .map_err(internal)?
+            .ok_or_else(|| RpcErr::server(format!("block {n} not found")))?;
+        let app = self.app();
+        let prefix = b.data[..l.pos.index as usize]
+            .iter()
+            .map(|raw| app.decode_tx(raw))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| RpcErr::internal(e.message))?;
+        let parent = self.node.view_at(n - 1).map_err(internal)?;
+        let last = b.header.last_block_id.map_or(Hash32::ZERO, |id| {
+            Hash32::from_slice(id.hash.as_bytes()).unwrap_or_default()
+        });
+        let ctx = BlockContext {
+            chain_id: app.cosmos().config().chain_id.clone(),
+            height: Height(n),
+            time_unix_nanos: b.header.time.unix_timestamp_nanos(),
+            proposer: minitia_core::Address::from_slice(b.header.proposer_address.as_bytes())
+                .unwrap_or_default(),
+            max_gas: 0,
+            last_block_hash: last,
+        };
+        use minitia_core::ExecutionEngine as _;
+        let before = app
+            .execute_block(&ctx, &parent, &prefix)
+            .map_err(internal)?;
+        let mut pre = minitia_core::Overlay::new(&parent);
+        pre.apply(before.writes);
+        let (result, tracer) = app
+            .evm()
+            .trace_call(&ctx, &pre, l.tx.tx_env())
+            .map_err(internal)?
+            .map_err(|e| RpcErr::server(e.message))?;
+        let mut root = tracer
+            .root()
+            .map(crate::trace::Frame::to_json)
+            .ok_or_else(|| RpcErr::internal("the tracer recorded no call"))?;
+        root["gas"] = q(l.tx.gas_limit());
+        root["gasUsed"] = q(result.tx_gas_used());
+        Ok(root)
     }
 
     fn get_proof(&self, params: &Value) -> Result<Value, RpcErr> {

@@ -141,6 +141,12 @@ test('revert reasons reach the client', async () => {
   assert.equal(r2.status, 'reverted');
   assert.ok(r2.gasUsed > 21000n);
   assert.equal(await pub.readContract({ address: events, abi: Events.abi, functionName: 'count' }), before);
+  const trace = await pub.request({ method: 'debug_traceTransaction', params: [h2, { tracer: 'callTracer' }] });
+  assert.equal(trace.type, 'CALL');
+  assert.equal(trace.to.toLowerCase(), events.toLowerCase());
+  assert.equal(trace.error, 'execution reverted');
+  assert.equal(trace.revertReason, 'always reverts');
+  assert.equal(BigInt(trace.gasUsed), r2.gasUsed);
 
   const h3 = await wallet.writeContract({ address: events, abi: Events.abi, functionName: 'ping', args: ['hello'] });
   const r3 = await pub.waitForTransactionReceipt({ hash: h3 });
