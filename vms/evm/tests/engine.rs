@@ -441,3 +441,41 @@ fn genesis_predeploys_contracts() {
     assert_eq!(db.nonce(&addr).unwrap(), 1);
     assert!(state.contains_key(&keys::code_hash_key(&addr)));
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn decoding_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = EthTx::decode(&bytes);
+            let _ = app().decode_tx(&bytes);
+        }
+
+        #[test]
+        fn signed_txs_round_trip(
+            nonce in any::<u64>(),
+            value in any::<u128>(),
+            gas in 21_000u64..30_000_000,
+            data in proptest::collection::vec(any::<u8>(), 0..64),
+            kind in 0u8..3,
+        ) {
+            let w = Wallet::from_index(3);
+            let to = Some(Address::repeat_byte(0x33));
+            let raw = match kind {
+                0 => w.legacy(99, nonce, to, U256::from(value), data.clone(), gas, BASE_FEE),
+                1 => w.eip2930(99, nonce, to, U256::from(value), data.clone(), gas, BASE_FEE),
+                _ => w.eip1559(99, nonce, to, U256::from(value), data.clone(), gas, BASE_FEE, 1),
+            };
+            let tx = EthTx::decode(&raw).unwrap();
+            prop_assert_eq!(tx.sender, w.address());
+            prop_assert_eq!(tx.nonce(), nonce);
+            prop_assert_eq!(tx.value(), U256::from(value));
+            prop_assert_eq!(tx.gas_limit(), gas);
+            prop_assert_eq!(tx.input().to_vec(), data);
+            prop_assert_eq!(tx.tx_type(), kind);
+            prop_assert_eq!(tx.chain_id(), Some(99));
+        }
+    }
+}
