@@ -81,6 +81,9 @@ struct StartArgs {
     /// Log format: text or json.
     #[arg(long = "log.format", value_name = "FORMAT", value_parser = parse_log_format)]
     log_format: Option<LogFormat>,
+    /// Ethereum JSON-RPC listen address (EVM minitias only).
+    #[arg(long = "json-rpc.listen", value_name = "ADDR", value_parser = config::parse_listen, default_value = "127.0.0.1:8545")]
+    json_rpc_listen: SocketAddr,
 }
 
 #[derive(Args)]
@@ -232,8 +235,33 @@ fn start(args: StartArgs) -> eyre::Result<()> {
         block_time = %config::format_duration(cfg.sequencer.block_time),
         "starting minitia node"
     );
-    runtime
-        .block_on(async { minitia_template::run::run_node(home, &cfg, shutdown_signal()).await })?;
+    // The execution engine is the one genesis names (`app_state.minitia.vm`).
+    let genesis = std::fs::read(cfg.genesis_path(home))
+        .wrap_err_with(|| format!("cannot read {}", cfg.genesis_path(home).display()))?;
+    let genesis: serde_json::Value = serde_json::from_slice(&genesis)
+        .wrap_err_with(|| format!("{} is not JSON", cfg.genesis_path(home).display()))?;
+    let vm = genesis["app_state"]["minitia"]["vm"]
+        .as_str()
+        .unwrap_or("none")
+        .to_string();
+    tracing::info!(vm, "execution engine");
+    runtime.block_on(async {
+        match vm.as_str() {
+            "evm" => {
+                tracing::info!(json_rpc = %args.json_rpc_listen, "Ethereum JSON-RPC");
+                minitia_vm_evm::node::run_node(home, &cfg, args.json_rpc_listen, shutdown_signal()).await
+            }
+            "move" => {
+                let modules: Vec<std::sync::Arc<dyn minitia_template::run::Module>> =
+                    vec![std::sync::Arc::new(minitia_vm_move::minitia::MoveModule::new())];
+                minitia_template::run::run_node_with(home, &cfg, modules, shutdown_signal()).await
+            }
+            "none" => minitia_template::run::run_node(home, &cfg, shutdown_signal()).await,
+            other => Err(minitia_template::run::RunError::Other(format!(
+                "genesis app_state.minitia.vm is {other:?}: this build runs \"evm\" or \"move\" (the Wasm engine is not built yet)"
+            ))),
+        }
+    })?;
     tracing::info!("node stopped");
     Ok(())
 }

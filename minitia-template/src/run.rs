@@ -13,6 +13,8 @@ use minitia_chain::{
     },
 };
 
+pub use minitia_chain::app::Module;
+
 use crate::config::NodeConfig;
 
 /// Why the node could not start or stopped.
@@ -40,8 +42,17 @@ pub enum RunError {
     Other(String),
 }
 
-/// Opens the node of `home` with `config`.
+/// Opens the node of `home` with `config` (bank and auth only).
 pub fn open_node(home: &Path, config: &NodeConfig) -> Result<Arc<Node<CosmosApp>>, RunError> {
+    open_node_with(home, config, Vec::new())
+}
+
+/// Opens the node of `home` with `config` and extra Cosmos modules (e.g. the Move VM's).
+pub fn open_node_with(
+    home: &Path,
+    config: &NodeConfig,
+    extra_modules: Vec<Arc<dyn Module>>,
+) -> Result<Arc<Node<CosmosApp>>, RunError> {
     let gpath = config.genesis_path(home);
     let genesis = GenesisDoc::load(&gpath)?;
     let genesis_json: serde_json::Value = std::fs::read(&gpath)
@@ -54,7 +65,7 @@ pub fn open_node(home: &Path, config: &NodeConfig) -> Result<Arc<Node<CosmosApp>
         .app_config()
         .map_err(|e| RunError::Other(format!("{}: {e}", gpath.display())))?;
     let validator = ValidatorKey::load(&config.validator_key_path(home))?;
-    let app = CosmosApp::new(app_config, vec![]);
+    let app = CosmosApp::new(app_config, extra_modules);
     let opts = NodeOptions {
         data_dir: config.data_dir(home),
         genesis,
@@ -78,16 +89,26 @@ pub fn open_node(home: &Path, config: &NodeConfig) -> Result<Arc<Node<CosmosApp>
     Ok(Node::open(app, opts)?)
 }
 
-/// Runs the node of `home` until `shutdown` resolves.
+/// Runs the node of `home` until `shutdown` resolves (bank and auth only).
 pub async fn run_node(
     home: &Path,
     config: &NodeConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
+    run_node_with(home, config, Vec::new(), shutdown).await
+}
+
+/// Runs the node of `home` with extra Cosmos modules until `shutdown` resolves.
+pub async fn run_node_with(
+    home: &Path,
+    config: &NodeConfig,
+    extra_modules: Vec<Arc<dyn Module>>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
     let node = {
         let home = home.to_path_buf();
         let config = config.clone();
-        tokio::task::spawn_blocking(move || open_node(&home, &config))
+        tokio::task::spawn_blocking(move || open_node_with(&home, &config, extra_modules))
             .await
             .map_err(|e| RunError::Other(format!("node start panicked: {e}")))??
     };
