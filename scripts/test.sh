@@ -32,3 +32,9 @@ npm test
 
 section "JS end-to-end tests (l1-orchestrator/tests/js: CosmJS + @initia/opinit.proto)"
 "$REPO/l1-orchestrator/tests/js/run.sh"
+
+section "JS end-to-end tests (vms/evm/tests/js: viem, ethers v6, solc)"
+"$REPO/vms/evm/tests/js/run.sh"
+
+section "Python smoke test (vms/evm/tests/py: web3.py)"
+"$REPO/vms/evm/tests/py/run.sh"
