@@ -4,7 +4,7 @@
 use std::{future::Future, path::Path, sync::Arc, time::Duration};
 
 use minitia_chain::{
-    app::CosmosApp,
+    app::{AppConfig, CosmosApp},
     node::{
         genesis::{GenesisDoc, GenesisError},
         keys::{KeyError, ValidatorKey},
@@ -53,6 +53,16 @@ pub fn open_node_with(
     config: &NodeConfig,
     extra_modules: Vec<Arc<dyn Module>>,
 ) -> Result<Arc<Node<CosmosApp>>, RunError> {
+    let (app_config, opts) = node_options(home, config)?;
+    Ok(Node::open(CosmosApp::new(app_config, extra_modules), opts)?)
+}
+
+/// Reads the genesis and validator key of `home` and turns `config` into the app
+/// configuration and node options every engine's node is opened with.
+pub fn node_options(
+    home: &Path,
+    config: &NodeConfig,
+) -> Result<(AppConfig, NodeOptions), RunError> {
     let gpath = config.genesis_path(home);
     let genesis = GenesisDoc::load(&gpath)?;
     let genesis_json: serde_json::Value = std::fs::read(&gpath)
@@ -65,7 +75,6 @@ pub fn open_node_with(
         .app_config()
         .map_err(|e| RunError::Other(format!("{}: {e}", gpath.display())))?;
     let validator = ValidatorKey::load(&config.validator_key_path(home))?;
-    let app = CosmosApp::new(app_config, extra_modules);
     let opts = NodeOptions {
         data_dir: config.data_dir(home),
         genesis,
@@ -84,9 +93,9 @@ pub fn open_node_with(
             .unwrap_or_else(|| "minitia".into()),
         rpc_address: format!("tcp://{}", config.rpc.listen),
         retained_versions: 100,
-        clock: std::sync::Arc::new(minitia_chain::node::clock::SystemClock::new()),
+        clock: Arc::new(minitia_chain::node::clock::SystemClock::new()),
     };
-    Ok(Node::open(app, opts)?)
+    Ok((app_config, opts))
 }
 
 /// Runs the node of `home` until `shutdown` resolves (bank and auth only).

@@ -5,10 +5,7 @@ use std::{future::Future, net::SocketAddr, path::Path, sync::Arc, time::Duration
 
 use minitia_chain::{
     app::CosmosApp,
-    node::{
-        clock::SystemClock, genesis::GenesisDoc, keys::ValidatorKey, mempool::MempoolLimits, Node,
-        NodeOptions,
-    },
+    node::{genesis::GenesisDoc, keys::ValidatorKey, Node},
 };
 use minitia_template::{config::NodeConfig, run::RunError};
 
@@ -19,40 +16,11 @@ pub const DEFAULT_JSON_RPC: &str = "127.0.0.1:8545";
 
 /// Opens the EVM node of `home` with `config`.
 pub fn open_node(home: &Path, config: &NodeConfig) -> Result<Arc<Node<EvmApp>>, RunError> {
-    let gpath = config.genesis_path(home);
-    let genesis = GenesisDoc::load(&gpath)?;
-    let genesis_json: serde_json::Value = std::fs::read(&gpath)
-        .map_err(|e| RunError::Other(format!("{}: {e}", gpath.display())))
-        .and_then(|b| {
-            serde_json::from_slice(&b)
-                .map_err(|e| RunError::Other(format!("{}: {e}", gpath.display())))
-        })?;
-    let app_config = genesis
-        .app_config()
-        .map_err(|e| RunError::Other(format!("{}: {e}", gpath.display())))?;
-    let validator = ValidatorKey::load(&config.validator_key_path(home))?;
-    let app = EvmApp::new(CosmosApp::new(app_config, vec![]));
-    let opts = NodeOptions {
-        data_dir: config.data_dir(home),
-        genesis,
-        genesis_json,
-        validator,
-        mempool: MempoolLimits {
-            max_txs: config.mempool.max_txs,
-            max_bytes: config.mempool.max_bytes as usize,
-        },
-        max_block_txs: 10_000,
-        max_block_bytes: 16 << 20,
-        create_empty_blocks: config.sequencer.create_empty_blocks,
-        moniker: home
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "minitia".into()),
-        rpc_address: format!("tcp://{}", config.rpc.listen),
-        retained_versions: 100,
-        clock: Arc::new(SystemClock::new()),
-    };
-    Ok(Node::open(app, opts)?)
+    let (app_config, opts) = minitia_template::run::node_options(home, config)?;
+    Ok(Node::open(
+        EvmApp::new(CosmosApp::new(app_config, vec![])),
+        opts,
+    )?)
 }
 
 async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, RunError> {
