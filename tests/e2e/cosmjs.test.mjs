@@ -17,6 +17,8 @@ import {
   SigningStargateClient,
   StargateClient,
   assertIsDeliverTxSuccess,
+  calculateFee,
+  GasPrice,
 } from "@cosmjs/stargate";
 import { TxRaw } from "cosmjs-types/cosmos/tx/v1beta1/tx.js";
 
@@ -214,6 +216,21 @@ describe("CosmJS against a minitia node", () => {
     const fee = BigInt(FEE.amount[0].amount);
     assert.equal(await balance(client, dev.address), before - amount - fee);
     assert.equal(await balance(client, recipient.address), amount);
+  });
+
+  test("Simulate estimates the gas and a tx with the fee computed from it succeeds", async () => {
+    const before = await balance(client, recipient.address);
+    const msg = {
+      typeUrl: "/cosmos.bank.v1beta1.MsgSend",
+      value: { fromAddress: dev.address, toAddress: recipient.address, amount: [{ denom: DENOM, amount: "7" }] },
+    };
+    const gas = await signing.simulate(dev.address, [msg], "");
+    assert.ok(gas > 10_000 && gas < 200_000, `simulated gas ${gas} is implausible`);
+    const fee = calculateFee(Math.round(gas * 1.5), GasPrice.fromString(`0.025${DENOM}`));
+    const result = await signing.signAndBroadcast(dev.address, [msg], fee, "simulated fee");
+    assertIsDeliverTxSuccess(result);
+    assert.ok(result.gasUsed <= result.gasWanted, `used ${result.gasUsed} of ${result.gasWanted}`);
+    assert.equal(await balance(client, recipient.address), before + 7n);
   });
 
   async function signedSend(signerData) {

@@ -212,6 +212,13 @@ impl CosmosApp {
             c.gas
                 .charge(cfg.gas.sig_verify_secp256k1, "ante verify: secp256k1")?;
             if mode != Mode::Simulate {
+                if !info.direct {
+                    return Err(sdk(
+                        code::INVALID_REQUEST,
+                        format!("signer {i}: only SIGN_MODE_DIRECT single signatures are supported: invalid request"),
+                    )
+                    .into());
+                }
                 let msg = tx.sign_bytes(cfg.chain_id.as_str(), acc.account_number);
                 if !verify_secp256k1(&pk, &msg, &tx.signatures[i]) {
                     return Err(sdk(
@@ -242,6 +249,15 @@ impl CosmosApp {
             if info.sequence == acc.sequence {
                 acc.sequence += 1;
                 auth::set_account(c, signer, &acc)?;
+            }
+        }
+        if mode == Mode::Simulate && tx.fee.is_empty() {
+            // Clients simulate without a fee, but the real tx will pay one: run a token fee
+            // transfer (discarded with the simulation) so the estimate includes its gas.
+            let payer = tx.payer();
+            if bank::balance(c, &payer, &cfg.fee_denom)? > 0 {
+                let unit = [super::coin::Coin::new(1, cfg.fee_denom.clone())];
+                bank::send(c, &payer, &auth::module_address(FEE_COLLECTOR), &unit)?;
             }
         }
         if !tx.fee.is_empty() {
@@ -423,8 +439,8 @@ impl CosmosApp {
             }
             .encode_to_vec()
         };
-        let mut tx = self
-            .decode_tx(&bytes)
+        // Not `decode_tx`: clients simulate with a zero gas limit to learn the gas.
+        let mut tx = CosmosTx::decode(&bytes, &self.config, |m| self.signers_of(m))
             .map_err(|e| QueryError::invalid(e.message))?;
         tx.gas_limit = self.config.max_tx_gas;
         let block = self.next_block_ctx(height);
@@ -472,7 +488,9 @@ impl ExecutionEngine for CosmosApp {
     type Tx = CosmosTx;
 
     fn decode_tx(&self, bytes: &[u8]) -> Result<CosmosTx, TxError> {
-        CosmosTx::decode(bytes, &self.config, |m| self.signers_of(m))
+        let tx = CosmosTx::decode(bytes, &self.config, |m| self.signers_of(m))?;
+        tx.check_gas_limit(&self.config)?;
+        Ok(tx)
     }
 
     fn check_tx(

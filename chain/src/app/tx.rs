@@ -25,6 +25,8 @@ pub struct SignerInfo {
     pub pub_key: Option<[u8; 33]>,
     /// The sequence the signature was made with.
     pub sequence: u64,
+    /// Whether the signer declared SIGN_MODE_DIRECT (simulations may declare none).
+    pub direct: bool,
 }
 
 /// A decoded Cosmos tx. Decoding checks structure only; signatures need account state.
@@ -102,21 +104,6 @@ impl CosmosTx {
             ));
         }
         let fee = auth.fee.clone().unwrap_or_default();
-        if fee.gas_limit == 0 {
-            return Err(sdk(
-                code::INVALID_GAS_LIMIT,
-                "gas limit must be positive: invalid gas limit",
-            ));
-        }
-        if fee.gas_limit > config.max_tx_gas {
-            return Err(sdk(
-                code::INVALID_GAS_LIMIT,
-                format!(
-                    "gas limit {} exceeds the block gas limit {}: invalid gas limit",
-                    fee.gas_limit, config.max_tx_gas
-                ),
-            ));
-        }
         let fee_coins = parse_coins(&fee.amount)?;
         let fee_payer = if fee.payer.is_empty() {
             None
@@ -164,15 +151,18 @@ impl CosmosTx {
         }
         let mut signer_infos = Vec::with_capacity(signers.len());
         for (i, si) in auth.signer_infos.iter().enumerate() {
-            match si.mode_info.as_ref().and_then(|m| m.sum.as_ref()) {
-                Some(mode_info::Sum::Single(s)) if s.mode == SignMode::Direct as i32 => {}
+            let direct = match si.mode_info.as_ref().and_then(|m| m.sum.as_ref()) {
+                Some(mode_info::Sum::Single(s)) if s.mode == SignMode::Direct as i32 => true,
+                // Clients simulate with SIGN_MODE_UNSPECIFIED; the ante handler refuses it
+                // outside simulation.
+                Some(mode_info::Sum::Single(s)) if s.mode == SignMode::Unspecified as i32 => false,
                 _ => {
                     return Err(sdk(
                         code::INVALID_REQUEST,
                         format!("signer {i}: only SIGN_MODE_DIRECT single signatures are supported: invalid request"),
                     ))
                 }
-            }
+            };
             let pub_key = match &si.public_key {
                 None => None,
                 Some(any) if any.type_url == SECP256K1_PUBKEY_URL => {
@@ -199,6 +189,7 @@ impl CosmosTx {
             signer_infos.push(SignerInfo {
                 pub_key,
                 sequence: si.sequence,
+                direct,
             });
         }
         Ok(Self {
@@ -214,6 +205,27 @@ impl CosmosTx {
             fee_payer,
             signers,
         })
+    }
+
+    /// The gas limit must be positive and within the block gas limit. Checked for every tx
+    /// except simulations, which clients send with a zero limit to learn the gas.
+    pub fn check_gas_limit(&self, config: &AppConfig) -> Result<(), TxError> {
+        if self.gas_limit == 0 {
+            return Err(sdk(
+                code::INVALID_GAS_LIMIT,
+                "gas limit must be positive: invalid gas limit",
+            ));
+        }
+        if self.gas_limit > config.max_tx_gas {
+            return Err(sdk(
+                code::INVALID_GAS_LIMIT,
+                format!(
+                    "gas limit {} exceeds the block gas limit {}: invalid gas limit",
+                    self.gas_limit, config.max_tx_gas
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// The account paying the fee.
