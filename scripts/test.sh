@@ -30,6 +30,10 @@ if [ ! -d node_modules ]; then
 fi
 npm test
 
+# Binaries from the workspace build above, so the scripts below need not rebuild them.
+export MINITIA_L1_BIN="$CARGO_TARGET_DIR/debug/minitia-l1"
+export MINITIA_EVM_BIN="$CARGO_TARGET_DIR/debug/minitia-evm"
+
 section "JS end-to-end tests (l1-orchestrator/tests/js: CosmJS + @initia/opinit.proto)"
 "$REPO/l1-orchestrator/tests/js/run.sh"
 

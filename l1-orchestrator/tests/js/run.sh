@@ -4,8 +4,12 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo/target}"
-(cd "$repo" && cargo build -p l1-orchestrator --bin minitia-l1)
-export MINITIA_L1_BIN="${MINITIA_L1_BIN:-$CARGO_TARGET_DIR/debug/minitia-l1}"
+# scripts/test.sh passes the binary its workspace build made (a `-p` build would rebuild
+# dependencies with other features).
+if [ -z "${MINITIA_L1_BIN:-}" ]; then
+    (cd "$repo" && cargo build -p l1-orchestrator --bin minitia-l1)
+    export MINITIA_L1_BIN="$CARGO_TARGET_DIR/debug/minitia-l1"
+fi
 cd "$here"
 npm ci --no-audit --no-fund
 npm test
