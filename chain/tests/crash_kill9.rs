@@ -85,12 +85,7 @@ fn child_process_entry() {
         let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}"))
             .await
             .unwrap();
-        tokio::spawn(minitia_chain::rpc::serve(
-            node.clone(),
-            listener,
-            std::future::pending(),
-        ));
-        node.run_producer(Duration::from_millis(20), std::future::pending())
+        node.run(listener, Duration::from_millis(20), std::future::pending())
             .await
             .unwrap();
     });

@@ -90,24 +90,10 @@ async fn start_with(funded: &[(AccountId, u128)], create_empty_blocks: bool) -> 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let (tx2, rx2) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        let _ = rx.await;
-        let _ = tx2.send(true);
-    });
-    let mut r1 = rx2.clone();
-    tokio::spawn(minitia_chain::rpc::serve(
-        node.clone(),
-        listener,
-        async move {
-            let _ = r1.wait_for(|v| *v).await;
-        },
-    ));
-    let mut r2 = rx2;
     tokio::spawn(
         node.clone()
-            .run_producer(Duration::from_millis(50), async move {
-                let _ = r2.wait_for(|v| *v).await;
+            .run(listener, Duration::from_millis(50), async move {
+                let _ = rx.await;
             }),
     );
     TestNode {

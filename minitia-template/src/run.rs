@@ -1,7 +1,7 @@
 //! Runs a minitia node from a home directory: opens the node, serves the CometBFT RPC and
 //! produces blocks until shutdown.
 
-use std::{future::Future, path::Path, sync::Arc, time::Duration};
+use std::{future::Future, path::Path, sync::Arc};
 
 use minitia_chain::{
     app::{AppConfig, CosmosApp},
@@ -128,31 +128,7 @@ pub async fn run_node_with(
             source,
         })?;
     tracing::info!(rpc = %config.rpc.listen, height = node.height(), "minitia node started");
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let mut rpc_stop = stop_rx.clone();
-    let rpc = tokio::spawn(minitia_chain::rpc::serve(
-        node.clone(),
-        listener,
-        async move {
-            let _ = rpc_stop.wait_for(|v| *v).await;
-        },
-    ));
-    let mut prod_stop = stop_rx;
-    let block_time: Duration = config.sequencer.block_time;
-    let producer = node.clone().run_producer(block_time, async move {
-        let _ = prod_stop.wait_for(|v| *v).await;
-    });
-    tokio::pin!(producer);
-    tokio::pin!(shutdown);
-    let result = tokio::select! {
-        r = &mut producer => r.map_err(RunError::from),
-        _ = &mut shutdown => {
-            tracing::info!("shutting down");
-            let _ = stop_tx.send(true);
-            producer.await.map_err(RunError::from)
-        }
-    };
-    let _ = stop_tx.send(true);
-    let _ = rpc.await;
-    result
+    Ok(node
+        .run(listener, config.sequencer.block_time, shutdown)
+        .await?)
 }

@@ -211,8 +211,16 @@ fn paginate(
         ),
         None => (Vec::new(), 0, DEFAULT_LIMIT, false),
     };
-    // Prefix iteration is bounded by the max page plus offset; large offsets should use keys.
-    let all = q.view.iter_prefix(prefix, usize::MAX)?;
+    // Offset pages read only up to the page end (+1 to learn the next key); `StateIter` has
+    // no start key, so key-based pages and `count_total` read the whole prefix.
+    let bound = if key.is_empty() && !count_total {
+        (offset as usize)
+            .saturating_add(limit as usize)
+            .saturating_add(1)
+    } else {
+        usize::MAX
+    };
+    let all = q.view.iter_prefix(prefix, bound)?;
     let start = if key.is_empty() {
         offset as usize
     } else {

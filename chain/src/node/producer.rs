@@ -246,6 +246,39 @@ impl<A: ChainApp> Node<A> {
         });
     }
 
+    /// Serves the CometBFT RPC on `listener` and produces a block every `block_time` until
+    /// `shutdown` resolves or the producer fails; then stops both and waits for the RPC.
+    pub async fn run(
+        self: std::sync::Arc<Self>,
+        listener: tokio::net::TcpListener,
+        block_time: Duration,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), NodeError> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|v| *v).await;
+        };
+        let rpc = tokio::spawn(crate::rpc::serve(
+            self.clone(),
+            listener,
+            stopped(stop_rx.clone()),
+        ));
+        let producer = self.run_producer(block_time, stopped(stop_rx));
+        tokio::pin!(producer);
+        tokio::pin!(shutdown);
+        let result = tokio::select! {
+            r = &mut producer => r,
+            _ = &mut shutdown => {
+                tracing::info!("shutting down");
+                let _ = stop_tx.send(true);
+                producer.await
+            }
+        };
+        let _ = stop_tx.send(true);
+        let _ = rpc.await;
+        result
+    }
+
     /// Runs the producer until `shutdown` resolves: a block every `block_time` when there
     /// is work.
     pub async fn run_producer(
