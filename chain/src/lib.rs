@@ -1,5 +1,6 @@
 //! The Cosmos-compatible chain layer shared by the L1 and every minitia.
 
 pub mod app;
+pub mod client;
 pub mod node;
 pub mod rpc;
