@@ -81,6 +81,14 @@ pub struct NodeConfig {
     pub rpc: RpcConfig,
     /// Logging.
     pub log: LogConfig,
+    /// The settlement L1 (bridge, outputs, batch records).
+    pub l1: L1Config,
+    /// The data-availability layer batches go to.
+    pub da: DaConfig,
+    /// The batch submitter.
+    pub batch: BatchConfig,
+    /// The bridge bots (output proposer, executor).
+    pub bridge: BridgeConfig,
 }
 
 /// `[chain]`.
@@ -160,6 +168,113 @@ impl Default for RpcConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 26657)),
+        }
+    }
+}
+
+/// `[l1]`: the settlement L1. An empty `rpc` runs the minitia without an L1: no batch records,
+/// no outputs, no deposits (a standalone chain, as `minitia new` creates it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct L1Config {
+    /// CometBFT RPC URL of the L1, e.g. `http://127.0.0.1:26657`; empty = no L1.
+    pub rpc: String,
+    /// The L1's chain id; empty = asked from the node at start.
+    pub chain_id: String,
+    /// Bech32 prefix of L1 addresses.
+    pub bech32_prefix: String,
+    /// Gas price of L1 txs, e.g. `0.15uinit`.
+    pub gas_price: String,
+    /// This minitia's bridge id on the L1; 0 = not registered yet (bots wait).
+    pub bridge_id: u64,
+}
+
+impl Default for L1Config {
+    fn default() -> Self {
+        Self {
+            rpc: String::new(),
+            chain_id: String::new(),
+            bech32_prefix: "init".into(),
+            gas_price: "0.15uinit".into(),
+            bridge_id: 0,
+        }
+    }
+}
+
+/// `[da]`: a celestia-node JSON-RPC endpoint (our `minitia-da` or a real light/bridge node).
+/// An empty `rpc` posts batches to the L1 (`MsgRecordBatch` data), like OPinit's INITIA DA.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DaConfig {
+    /// celestia-node RPC URL, e.g. `http://127.0.0.1:26658`; empty = batches go to the L1.
+    pub rpc: String,
+    /// Bearer token for the node's auth; empty = none.
+    pub auth_token: String,
+    /// Namespace id as hex (up to 10 bytes, v0 namespace); empty = sha256(chain_id)[..10].
+    pub namespace: String,
+    /// Celestia gas price in utia per gas, e.g. `"0.002"`; empty = the node's estimate.
+    pub gas_price: String,
+    /// After DA has been unreachable this long, batches go to the L1 until it recovers.
+    #[serde(
+        serialize_with = "serialize_duration",
+        deserialize_with = "deserialize_duration"
+    )]
+    pub failover_after: Duration,
+}
+
+impl Default for DaConfig {
+    fn default() -> Self {
+        Self {
+            rpc: String::new(),
+            auth_token: String::new(),
+            namespace: String::new(),
+            gas_price: String::new(),
+            failover_after: Duration::from_secs(300),
+        }
+    }
+}
+
+/// `[batch]`: the batch submitter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BatchConfig {
+    /// Run the batch submitter (needs `[l1] rpc`).
+    pub enabled: bool,
+    /// Post at least this often when there are new blocks.
+    #[serde(
+        serialize_with = "serialize_duration",
+        deserialize_with = "deserialize_duration"
+    )]
+    pub interval: Duration,
+    /// Most blocks in one batch.
+    pub max_blocks: u64,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            interval: Duration::from_secs(2),
+            max_blocks: 500,
+        }
+    }
+}
+
+/// `[bridge]`: the output proposer and the bridge executor (need `[l1] rpc` and `bridge_id`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BridgeConfig {
+    /// Propose outputs (with the `proposer` key).
+    pub proposer: bool,
+    /// Relay deposits and serve withdrawal proofs (with the `executor` key).
+    pub executor: bool,
+}
+
+impl Default for BridgeConfig {
+    fn default() -> Self {
+        Self {
+            proposer: true,
+            executor: true,
         }
     }
 }
@@ -272,6 +387,13 @@ fn deserialize_block_time<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D
     parse_block_time(&s).map_err(serde::de::Error::custom)
 }
 
+fn deserialize_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let s = String::deserialize(d).map_err(|_| {
+        serde::de::Error::custom("expected a duration like \"500ms\" or \"2s\" (a quoted string)")
+    })?;
+    parse_duration(&s).map_err(serde::de::Error::custom)
+}
+
 fn deserialize_socket_addr<'de, D: Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Error> {
     let s = String::deserialize(d).map_err(|_| {
         serde::de::Error::custom("expected an address like \"127.0.0.1:26657\" (a quoted string)")
@@ -338,6 +460,10 @@ impl NodeConfig {
                 "mempool" => cfg.mempool = parse_section(section, table)?,
                 "rpc" => cfg.rpc = parse_section(section, table)?,
                 "log" => cfg.log = parse_section(section, table)?,
+                "l1" => cfg.l1 = parse_section(section, table)?,
+                "da" => cfg.da = parse_section(section, table)?,
+                "batch" => cfg.batch = parse_section(section, table)?,
+                "bridge" => cfg.bridge = parse_section(section, table)?,
                 _ => {
                     return Err(field_err(
                         format!("[{section}]"),
@@ -423,6 +549,10 @@ impl NodeConfig {
                 "mempool" => self.mempool = parse_section(section, &merged).map_err(relabel)?,
                 "rpc" => self.rpc = parse_section(section, &merged).map_err(relabel)?,
                 "log" => self.log = parse_section(section, &merged).map_err(relabel)?,
+                "l1" => self.l1 = parse_section(section, &merged).map_err(relabel)?,
+                "da" => self.da = parse_section(section, &merged).map_err(relabel)?,
+                "batch" => self.batch = parse_section(section, &merged).map_err(relabel)?,
+                "bridge" => self.bridge = parse_section(section, &merged).map_err(relabel)?,
                 _ => {}
             }
         }
@@ -461,7 +591,17 @@ impl NodeConfig {
 }
 
 /// The sections of `minitia.toml`, in file order.
-pub const SECTIONS: [&str; 5] = ["chain", "sequencer", "mempool", "rpc", "log"];
+pub const SECTIONS: [&str; 9] = [
+    "chain",
+    "sequencer",
+    "mempool",
+    "rpc",
+    "log",
+    "l1",
+    "da",
+    "batch",
+    "bridge",
+];
 
 /// `MINITIA_<SECTION>_<FIELD>`.
 pub fn env_var_name(section: &str, field: &str) -> String {
