@@ -43,8 +43,10 @@ mod error;
 pub mod proof;
 mod store;
 mod tree;
+pub mod witness;
 
 pub use error::StoreError;
 pub use ics23;
 pub use proof::{proof_spec, verify_membership, verify_non_membership};
 pub use store::{CommitStats, KeyProof, Store, StoreConfig, StoreView};
+pub use witness::{Witness, WitnessError, WitnessStats};

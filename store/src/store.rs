@@ -158,7 +158,7 @@ impl Store {
         self.read_forest().oldest().unwrap_or(0)
     }
 
-    fn read_forest(&self) -> RwLockReadGuard<'_, Forest> {
+    pub(crate) fn read_forest(&self) -> RwLockReadGuard<'_, Forest> {
         // Publishing and reclaiming never leave a retained version half-updated, so a
         // poisoned lock (a panic elsewhere while it was held) still guards a usable forest.
         self.forest.read().unwrap_or_else(PoisonError::into_inner)
@@ -265,6 +265,11 @@ impl Store {
         }
     }
 
+    /// A redb read snapshot (for the witness builder).
+    pub(crate) fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        self.db.snapshot()
+    }
+
     fn check_committed(&self, version: u64) -> Result<(), StoreError> {
         let latest = self.latest();
         if version > latest {
@@ -277,7 +282,11 @@ impl Store {
         Ok(())
     }
 
-    fn tree_at<'f>(&self, forest: &'f Forest, version: u64) -> Result<Tree<'f>, StoreError> {
+    pub(crate) fn tree_at<'f>(
+        &self,
+        forest: &'f Forest,
+        version: u64,
+    ) -> Result<Tree<'f>, StoreError> {
         forest.tree(version).ok_or(StoreError::VersionUnavailable {
             requested: version,
             oldest: forest.oldest().unwrap_or(0),
@@ -406,7 +415,7 @@ fn neighbour_proof(
 
 /// The stored value of a leaf, checked against the leaf's hash so that a damaged values
 /// table can never yield a proof that fails to verify.
-fn leaf_value(snapshot: &Snapshot, leaf: &Leaf) -> Result<Vec<u8>, StoreError> {
+pub(crate) fn leaf_value(snapshot: &Snapshot, leaf: &Leaf) -> Result<Vec<u8>, StoreError> {
     let value = match snapshot.row_at(&leaf.key, leaf.version)? {
         Some(Some(value)) => value,
         _ => {

@@ -537,10 +537,57 @@ impl Builder<'_> {
     }
 }
 
+/// A node of a retained tree as the witness builder sees it (see `witness.rs`).
+pub(crate) enum NodeView<'a> {
+    /// The empty subtree.
+    Empty,
+    /// A leaf.
+    Leaf(&'a Leaf),
+    /// An inner node: its children as handles (ref and hash).
+    Inner(NodeHandle, NodeHandle),
+}
+
+/// A handle on a node of a retained tree: its ref and hash.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NodeHandle {
+    r: Ref,
+    /// The node's hash (32 zero bytes for the empty subtree).
+    pub(crate) hash: Digest32,
+}
+
 impl<'a> Tree<'a> {
     /// The root hash; the empty tree's root is 32 zero bytes (= its empty-child hash).
     pub(crate) fn root_hash(&self) -> Digest32 {
         self.root.1
+    }
+
+    /// The root node.
+    pub(crate) fn root_handle(&self) -> NodeHandle {
+        NodeHandle {
+            r: self.root.0,
+            hash: self.root.1,
+        }
+    }
+
+    /// What the node behind `h` is.
+    pub(crate) fn node(&self, h: NodeHandle) -> NodeView<'a> {
+        if h.r == NIL {
+            NodeView::Empty
+        } else if is_leaf(h.r) {
+            NodeView::Leaf(self.forest.leaf(h.r))
+        } else {
+            let i = self.forest.inner(h.r);
+            NodeView::Inner(
+                NodeHandle {
+                    r: i.left,
+                    hash: i.left_hash,
+                },
+                NodeHandle {
+                    r: i.right,
+                    hash: i.right_hash,
+                },
+            )
+        }
     }
 
     /// Walks from the root towards `key_hash` until a leaf or an empty child.
