@@ -11,9 +11,12 @@ fn key(i: u16) -> Vec<u8> {
     format!("key/{i}").into_bytes()
 }
 
+/// Pre-state keys, block writes, extra reads.
+type Case = (Vec<u16>, Vec<(u16, Option<u8>)>, Vec<u16>);
+
 /// Pre-state keys, then one block: writes over a universe that overlaps the pre-state, plus
 /// extra keys that are only read.
-fn case() -> impl Strategy<Value = (Vec<u16>, Vec<(u16, Option<u8>)>, Vec<u16>)> {
+fn case() -> impl Strategy<Value = Case> {
     (
         prop::collection::vec(0u16..400, 0..120),
         prop::collection::vec((0u16..400, prop::option::weighted(0.6, any::<u8>())), 0..40),
