@@ -10,6 +10,39 @@
 //! `start..=end` are the L2 heights in the batch. The uncompressed stream is
 //! `len u64 | block bytes` per block. [`Assembler`] puts batches back together from blobs read
 //! in any order.
+//!
+//! # What a block is
+//! Each block in the stream is the CometBFT protobuf `tendermint.types.Block` of that L2
+//! height (header, txs, evidence, last_commit) exactly as the sequencer's node serves it over
+//! the CometBFT RPC `block` method, re-encoded with `tendermint_proto`. A follower decodes it
+//! with `tendermint::Block::try_from(proto)`, checks `header.hash()` against the previous
+//! block's `last_block_id`, and checks the sequencer's signatures of height `h` in the
+//! `last_commit` of height `h + 1` (so the last block of a batch is signed in the first block
+//! of the next batch).
+//!
+//! # Where a batch is recorded: [`BatchRecord`]
+//! The batch submitter records every batch on the L1 with OPinit's
+//! `MsgRecordBatch { submitter, bridge_id, batch_bytes }`; `batch_bytes` is a
+//! [`BatchRecord`]. Its encoding is versioned and deterministic (one byte string per value,
+//! big-endian integers, no trailing bytes):
+//!
+//! ```text
+//! version u8 (= 1) | kind u8 | body
+//! kind 0, Da:     namespace [29] | start u64 | end u64
+//!                 | header: height u64 | commitment [32]
+//!                 | n u32 | n × (height u64 | commitment [32])     chunk i at position i
+//! kind 1, Inline: len u32 | len bytes of one batch blob (a header or a chunk, as above)
+//! ```
+//!
+//! A `Da` record says the batch `start..=end` lives on DA: its header blob and each chunk
+//! blob under `namespace` at the given (height, share commitment). An `Inline` record carries
+//! one blob of a batch on the L1 itself — what the submitter posts while DA is down (failover)
+//! or when the chain has no DA (OPinit's `INITIA` chain type); a batch posted inline is one
+//! record per chunk plus one for the header, each in its own L1 tx, and a follower feeds the
+//! blobs to an [`Assembler`] exactly as it would blobs read from DA.
+//!
+//! The L1 does not look inside `batch_bytes`; a follower must only accept records whose tx
+//! signer is the bridge's batch submitter.
 
 use std::io::{Read, Write};
 
@@ -522,6 +555,233 @@ impl Assembler {
     }
 }
 
+/// Version byte of the [`BatchRecord`] encoding this crate writes and reads.
+pub const RECORD_VERSION: u8 = 1;
+const KIND_DA: u8 = 0;
+const KIND_INLINE: u8 = 1;
+const POINTER_LEN: usize = 8 + 32;
+const DA_FIXED_LEN: usize = 2 + 29 + 8 + 8 + POINTER_LEN + 4;
+/// Most chunks a `Da` record may point to: as many checksums as one max-size header blob holds.
+pub const MAX_RECORD_CHUNKS: usize = (MAX_BLOB_SIZE - HEADER_PREFIX) / 32;
+
+/// Why `batch_bytes` is not a [`BatchRecord`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    /// Fewer bytes than the fields need.
+    #[error("batch record truncated: {field} needs {need} bytes at offset {offset}, {have} left")]
+    Truncated {
+        /// The field being read.
+        field: &'static str,
+        /// Where it starts.
+        offset: usize,
+        /// Bytes it needs.
+        need: usize,
+        /// Bytes left.
+        have: usize,
+    },
+    /// Written by a newer (or older) submitter.
+    #[error(
+        "batch record version {0} is not supported (this build reads version {RECORD_VERSION})"
+    )]
+    UnsupportedVersion(u8),
+    /// Unknown kind byte.
+    #[error("batch record kind {0} is unknown (0 = Da, 1 = Inline)")]
+    UnknownKind(u8),
+    /// Bytes after the last field: the encoding must be canonical.
+    #[error("batch record has {0} trailing bytes")]
+    TrailingBytes(usize),
+    /// A field is out of its bounds.
+    #[error("bad batch record: {0}")]
+    Invalid(String),
+}
+
+/// Where one batch (or one blob of it) is: the value of `MsgRecordBatch.batch_bytes`.
+/// See the module docs for the wire layout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchRecord {
+    /// The batch `start..=end` is on DA.
+    Da {
+        /// DA namespace of every blob.
+        namespace: minitia_core::Namespace,
+        /// First L2 height.
+        start: u64,
+        /// Last L2 height.
+        end: u64,
+        /// The header blob.
+        header: minitia_core::BlobPointer,
+        /// The chunk blobs, chunk `i` at position `i`.
+        chunks: Vec<minitia_core::BlobPointer>,
+    },
+    /// One blob of a batch (header or chunk wire bytes) carried on the L1.
+    Inline {
+        /// The blob.
+        blob: Vec<u8>,
+    },
+}
+
+impl BatchRecord {
+    /// The L2 heights this record is about. For `Inline`, read from the blob's own prefix.
+    pub fn range(&self) -> Result<(u64, u64), RecordError> {
+        match self {
+            Self::Da { start, end, .. } => Ok((*start, *end)),
+            Self::Inline { blob } => match blob.first() {
+                Some(&TYPE_HEADER) => BatchHeader::from_bytes(blob)
+                    .map(|h| (h.start, h.end))
+                    .map_err(|e| RecordError::Invalid(e.to_string())),
+                Some(&TYPE_CHUNK) => BatchChunk::from_bytes(blob)
+                    .map(|c| (c.start, c.end))
+                    .map_err(|e| RecordError::Invalid(e.to_string())),
+                other => Err(RecordError::Invalid(format!(
+                    "inline blob type byte {other:?} is neither a header (0) nor a chunk (1)"
+                ))),
+            },
+        }
+    }
+
+    /// Canonical wire bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = vec![RECORD_VERSION];
+        match self {
+            Self::Da {
+                namespace,
+                start,
+                end,
+                header,
+                chunks,
+            } => {
+                out.reserve(DA_FIXED_LEN + POINTER_LEN * chunks.len());
+                out.push(KIND_DA);
+                out.extend_from_slice(&namespace.0);
+                out.extend_from_slice(&start.to_be_bytes());
+                out.extend_from_slice(&end.to_be_bytes());
+                put_pointer(&mut out, header);
+                out.extend_from_slice(&(chunks.len() as u32).to_be_bytes());
+                for c in chunks {
+                    put_pointer(&mut out, c);
+                }
+            }
+            Self::Inline { blob } => {
+                out.push(KIND_INLINE);
+                out.extend_from_slice(&(blob.len() as u32).to_be_bytes());
+                out.extend_from_slice(blob);
+            }
+        }
+        out
+    }
+
+    /// Parses and bounds-checks `batch_bytes`. Checks the fields, not the blobs' contents
+    /// (an inline blob is checked when it is assembled).
+    pub fn from_bytes(data: &[u8]) -> Result<Self, RecordError> {
+        let mut r = Reader { data, pos: 0 };
+        let version = r.take("version", 1)?[0];
+        if version != RECORD_VERSION {
+            return Err(RecordError::UnsupportedVersion(version));
+        }
+        let kind = r.take("kind", 1)?[0];
+        let record = match kind {
+            KIND_DA => {
+                let mut ns = [0u8; 29];
+                ns.copy_from_slice(r.take("namespace", 29)?);
+                crate::check_namespace(&ns)
+                    .map_err(|e| RecordError::Invalid(format!("namespace: {e}")))?;
+                let start = r.u64("start")?;
+                let end = r.u64("end")?;
+                if start > end {
+                    return Err(RecordError::Invalid(format!("start {start} > end {end}")));
+                }
+                let header = r.pointer("header pointer")?;
+                let n = r.u32("chunk count")? as usize;
+                if n == 0 || n > MAX_RECORD_CHUNKS {
+                    return Err(RecordError::Invalid(format!(
+                        "{n} chunks; a batch has 1..={MAX_RECORD_CHUNKS}"
+                    )));
+                }
+                let left = data.len() - r.pos;
+                if left < n * POINTER_LEN {
+                    return Err(RecordError::Truncated {
+                        field: "chunk pointers",
+                        offset: r.pos,
+                        need: n * POINTER_LEN,
+                        have: left,
+                    });
+                }
+                let chunks = (0..n)
+                    .map(|_| r.pointer("chunk pointer"))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Self::Da {
+                    namespace: minitia_core::Namespace(ns),
+                    start,
+                    end,
+                    header,
+                    chunks,
+                }
+            }
+            KIND_INLINE => {
+                let len = r.u32("blob length")? as usize;
+                if len == 0 || len > MAX_BLOB_SIZE {
+                    return Err(RecordError::Invalid(format!(
+                        "inline blob of {len} bytes; must be 1..={MAX_BLOB_SIZE}"
+                    )));
+                }
+                Self::Inline {
+                    blob: r.take("blob", len)?.to_vec(),
+                }
+            }
+            other => return Err(RecordError::UnknownKind(other)),
+        };
+        if r.pos != data.len() {
+            return Err(RecordError::TrailingBytes(data.len() - r.pos));
+        }
+        Ok(record)
+    }
+}
+
+fn put_pointer(out: &mut Vec<u8>, p: &minitia_core::BlobPointer) {
+    out.extend_from_slice(&p.height.to_be_bytes());
+    out.extend_from_slice(&p.commitment.0);
+}
+
+struct Reader<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, field: &'static str, need: usize) -> Result<&'a [u8], RecordError> {
+        let have = self.data.len() - self.pos;
+        if have < need {
+            return Err(RecordError::Truncated {
+                field,
+                offset: self.pos,
+                need,
+                have,
+            });
+        }
+        let s = &self.data[self.pos..self.pos + need];
+        self.pos += need;
+        Ok(s)
+    }
+
+    fn u64(&mut self, field: &'static str) -> Result<u64, RecordError> {
+        Ok(be_u64(self.take(field, 8)?))
+    }
+
+    fn u32(&mut self, field: &'static str) -> Result<u32, RecordError> {
+        let b = self.take(field, 4)?;
+        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn pointer(&mut self, field: &'static str) -> Result<minitia_core::BlobPointer, RecordError> {
+        let b = self.take(field, POINTER_LEN)?;
+        let mut c = [0u8; 32];
+        c.copy_from_slice(&b[8..]);
+        Ok(minitia_core::BlobPointer {
+            height: be_u64(&b[..8]),
+            commitment: minitia_core::Hash32(c),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -732,6 +992,149 @@ mod tests {
             let enc = encode(start, &bs, max).unwrap_or_else(|e| panic!("{e}"));
             let (h, c) = parse(&enc);
             prop_assert_eq!(decode(&h, &c, 1 << 30).unwrap(), bs);
+        }
+    }
+
+    fn ptr(h: u64, b: u8) -> minitia_core::BlobPointer {
+        minitia_core::BlobPointer {
+            height: h,
+            commitment: minitia_core::Hash32([b; 32]),
+        }
+    }
+
+    fn da_record() -> BatchRecord {
+        BatchRecord::Da {
+            namespace: namespace_for_chain("minitia-1"),
+            start: 11,
+            end: 20,
+            header: ptr(7, 0xaa),
+            chunks: vec![ptr(7, 1), ptr(8, 2)],
+        }
+    }
+
+    #[test]
+    fn record_layout_is_fixed() {
+        let b = da_record().to_bytes();
+        assert_eq!(b.len(), 2 + 29 + 16 + 40 + 4 + 2 * 40);
+        assert_eq!(&b[..2], &[1, 0]);
+        assert_eq!(&b[31..39], &11u64.to_be_bytes());
+        assert_eq!(&b[39..47], &20u64.to_be_bytes());
+        assert_eq!(&b[47..55], &7u64.to_be_bytes());
+        assert_eq!(&b[87..91], &2u32.to_be_bytes());
+        assert_eq!(BatchRecord::from_bytes(&b).unwrap(), da_record());
+        assert_eq!(da_record().range().unwrap(), (11, 20));
+        let enc = encode(3, &blocks(2, 100), 2_048).unwrap();
+        let inline = BatchRecord::Inline {
+            blob: enc.header.clone(),
+        };
+        let b = inline.to_bytes();
+        assert_eq!(&b[..6], &[1, 1, 0, 0, 0, enc.header.len() as u8]);
+        assert_eq!(BatchRecord::from_bytes(&b).unwrap(), inline);
+        assert_eq!(inline.range().unwrap(), (3, 4));
+        let chunk = BatchRecord::Inline {
+            blob: enc.chunks[0].clone(),
+        };
+        assert_eq!(chunk.range().unwrap(), (3, 4));
+    }
+
+    #[test]
+    fn bad_records_are_named() {
+        let good = da_record().to_bytes();
+        assert!(matches!(
+            BatchRecord::from_bytes(&[]),
+            Err(RecordError::Truncated {
+                field: "version",
+                ..
+            })
+        ));
+        let mut v = good.clone();
+        v[0] = 2;
+        assert_eq!(
+            BatchRecord::from_bytes(&v),
+            Err(RecordError::UnsupportedVersion(2))
+        );
+        let mut k = good.clone();
+        k[1] = 9;
+        assert_eq!(
+            BatchRecord::from_bytes(&k),
+            Err(RecordError::UnknownKind(9))
+        );
+        let mut t = good.clone();
+        t.push(0);
+        assert_eq!(
+            BatchRecord::from_bytes(&t),
+            Err(RecordError::TrailingBytes(1))
+        );
+        assert!(matches!(
+            BatchRecord::from_bytes(&good[..good.len() - 1]),
+            Err(RecordError::Truncated {
+                field: "chunk pointers",
+                ..
+            })
+        ));
+        let mut ns = good.clone();
+        ns[2] = 1; // namespace version 1
+        assert!(matches!(
+            BatchRecord::from_bytes(&ns),
+            Err(RecordError::Invalid(_))
+        ));
+        let mut range = good.clone();
+        range[31..39].copy_from_slice(&21u64.to_be_bytes());
+        assert!(matches!(
+            BatchRecord::from_bytes(&range),
+            Err(RecordError::Invalid(_))
+        ));
+        let mut zero = good[..87].to_vec();
+        zero.extend_from_slice(&0u32.to_be_bytes());
+        assert!(matches!(
+            BatchRecord::from_bytes(&zero),
+            Err(RecordError::Invalid(_))
+        ));
+        let mut huge = good[..87].to_vec();
+        huge.extend_from_slice(&u32::MAX.to_be_bytes());
+        assert!(matches!(
+            BatchRecord::from_bytes(&huge),
+            Err(RecordError::Invalid(_))
+        ));
+        let empty_inline = [1u8, 1, 0, 0, 0, 0];
+        assert!(matches!(
+            BatchRecord::from_bytes(&empty_inline),
+            Err(RecordError::Invalid(_))
+        ));
+        let short_inline = [1u8, 1, 0, 0, 0, 5, 0, 0];
+        assert!(matches!(
+            BatchRecord::from_bytes(&short_inline),
+            Err(RecordError::Truncated { field: "blob", .. })
+        ));
+        let junk = BatchRecord::Inline { blob: vec![7, 7] };
+        assert!(matches!(junk.range(), Err(RecordError::Invalid(_))));
+    }
+
+    proptest! {
+        #[test]
+        fn any_record_round_trips(
+            start in 0u64..u64::MAX / 2,
+            len in 0u64..1000,
+            hs in proptest::collection::vec((any::<u64>(), any::<u8>()), 1..50),
+            blob in proptest::collection::vec(any::<u8>(), 1..4000),
+        ) {
+            let r = BatchRecord::Da {
+                namespace: namespace_for_chain(&format!("c{start}")),
+                start,
+                end: start + len,
+                header: ptr(hs[0].0, hs[0].1),
+                chunks: hs.iter().map(|(h, b)| ptr(*h, *b)).collect(),
+            };
+            prop_assert_eq!(BatchRecord::from_bytes(&r.to_bytes()).unwrap(), r);
+            let i = BatchRecord::Inline { blob };
+            prop_assert_eq!(BatchRecord::from_bytes(&i.to_bytes()).unwrap(), i);
+        }
+
+        #[test]
+        fn decoding_garbage_never_panics(data in proptest::collection::vec(any::<u8>(), 0..300)) {
+            if let Ok(r) = BatchRecord::from_bytes(&data) {
+                prop_assert_eq!(r.to_bytes(), data);
+            }
         }
     }
 }
