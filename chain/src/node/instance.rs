@@ -92,6 +92,8 @@ pub struct Node<A: ChainApp> {
     pub(crate) events: broadcast::Sender<NodeEvent>,
     pub(crate) produce_lock: Mutex<()>,
     pub(crate) validators: validator::Set,
+    /// Set when the node follows a sequencer instead of producing blocks.
+    pub(crate) follow: Option<super::follow::FollowState>,
 }
 
 impl<A: ChainApp> std::fmt::Debug for Node<A> {
@@ -124,6 +126,15 @@ impl<A: ChainApp> Node<A> {
     /// Opens the node's data dir: applies genesis on first start, repairs a crash between
     /// storing a block and committing its state, and reloads the persisted mempool.
     pub fn open(app: A, opts: NodeOptions) -> Result<Arc<Self>, NodeError> {
+        Self::open_with(app, opts, None)
+    }
+
+    /// [`Node::open`] for a producer (`follow = None`) or a follower.
+    pub(crate) fn open_with(
+        app: A,
+        opts: NodeOptions,
+        follow: Option<super::follow::FollowState>,
+    ) -> Result<Arc<Self>, NodeError> {
         std::fs::create_dir_all(&opts.data_dir).map_err(|e| {
             NodeError::Inconsistent(format!("cannot create {}: {e}", opts.data_dir.display()))
         })?;
@@ -138,7 +149,10 @@ impl<A: ChainApp> Node<A> {
         )?;
         let blocks = BlockStore::open(&opts.data_dir.join("blocks.redb"))?;
         let app = Arc::new(app);
-        let info = opts.validator.validator_info(10);
+        let info = match &follow {
+            Some(f) => f.validator_info(),
+            None => opts.validator.validator_info(10),
+        };
         let validators = validator::Set::new(vec![info.clone()], Some(info));
 
         if store.latest() == 0 {
@@ -179,6 +193,7 @@ impl<A: ChainApp> Node<A> {
             events: tx,
             produce_lock: Mutex::new(()),
             validators,
+            follow,
             opts,
         });
         if block_height == state_height + 1 {
@@ -236,7 +251,10 @@ impl<A: ChainApp> Node<A> {
         let last_block_hash = b.header.last_block_id.map_or(Hash32::ZERO, |id| {
             Hash32::from_slice(id.hash.as_bytes()).unwrap_or_default()
         });
-        let ctx = self.block_context(height, b.header.time, last_block_hash);
+        let mut ctx = self.block_context(height, b.header.time, last_block_hash);
+        // the block's own proposer: a follower repairs blocks another node signed
+        ctx.proposer =
+            Address::from_slice(b.header.proposer_address.as_bytes()).unwrap_or_default();
         let view = read(&self.store).view(version_of(height - 1))?;
         let out = self
             .app
@@ -364,6 +382,9 @@ impl<A: ChainApp> Node<A> {
             codespace: e.codespace,
             log: e.message,
         };
+        if self.follow.is_some() {
+            return Ok(super::follow::read_only_outcome(thash));
+        }
         let tx = match self.app.decode_tx(&raw) {
             Ok(t) => t,
             Err(e) => return Ok(reject(e)),

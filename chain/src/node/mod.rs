@@ -12,6 +12,7 @@
 
 pub mod blockstore;
 pub mod clock;
+pub mod follow;
 pub mod genesis;
 mod instance;
 pub mod keys;

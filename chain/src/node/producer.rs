@@ -25,7 +25,7 @@ use crate::rpc::NodeEvent;
 /// CometBFT's block part size.
 const BLOCK_PART_SIZE: usize = 65536;
 
-fn merkle(leaves: &[Vec<u8>]) -> Hash {
+pub(crate) fn merkle(leaves: &[Vec<u8>]) -> Hash {
     Hash::Sha256(simple_hash_from_byte_vectors::<Sha256>(leaves))
 }
 
@@ -47,7 +47,7 @@ pub(crate) fn results_hash(results: &[TxResult]) -> Hash {
     merkle(&leaves)
 }
 
-fn commit_hash(c: &Commit) -> Hash {
+pub(crate) fn commit_hash(c: &Commit) -> Hash {
     let leaves: Vec<Vec<u8>> = c
         .signatures
         .iter()
@@ -56,7 +56,7 @@ fn commit_hash(c: &Commit) -> Hash {
     merkle(&leaves)
 }
 
-fn part_set_header(block: &Block) -> parts::Header {
+pub(crate) fn part_set_header(block: &Block) -> parts::Header {
     let bytes = Protobuf::<tendermint_proto::types::Block>::encode_vec(block.clone());
     let chunks: Vec<Vec<u8>> = bytes.chunks(BLOCK_PART_SIZE).map(<[u8]>::to_vec).collect();
     let hash = merkle(&chunks);
@@ -72,6 +72,11 @@ impl<A: ChainApp> Node<A> {
     /// Produces one block if there are ready txs (or empty blocks are enabled). Returns the
     /// new height, or `None` when there was nothing to do.
     pub fn produce_block(&self) -> Result<Option<u64>, NodeError> {
+        if self.follow.is_some() {
+            return Err(NodeError::Inconsistent(
+                "a follower node does not produce blocks; it applies the sequencer's".into(),
+            ));
+        }
         let _guard = lock(&self.produce_lock);
         let tip = read(&self.tip).clone();
         let height = tip.height + 1;
@@ -224,7 +229,13 @@ impl<A: ChainApp> Node<A> {
         Ok(())
     }
 
-    fn publish(&self, block: Block, results: BlockResults, tx_hashes: &[Hash32], root: Hash32) {
+    pub(crate) fn publish(
+        &self,
+        block: Block,
+        results: BlockResults,
+        tx_hashes: &[Hash32],
+        root: Hash32,
+    ) {
         if self.events.receiver_count() == 0 {
             return;
         }
