@@ -1,0 +1,333 @@
+//! Test kit: a real minitia node (the chain crate's `Node` with the Cosmos module set) fed
+//! real cosmrs-signed bank txs, optionally run by a sequencer that applies one wrong state
+//! transition, and an honest challenger that replays the chain into its own store.
+//! Shared by the fraud-proofs tests and the L1's fraud e2e test (included by path).
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use cosmrs::{
+    bank::MsgSend,
+    crypto::secp256k1::SigningKey,
+    tx::{self, Fee, Msg, SignDoc, SignerInfo},
+    AccountId, Coin,
+};
+use minitia_chain::{
+    app::{auth, CosmosApp, CosmosTx, QueryError, QueryView},
+    node::{
+        clock::SystemClock, genesis::GenesisDoc, keys::ValidatorKey, mempool::MempoolLimits,
+        ChainApp, Node, NodeOptions,
+    },
+};
+use minitia_core::{
+    Address, BlockContext, BlockOutput, CheckedTx, EngineError, ExecutionEngine, Hash32, Height,
+    StateError, StateView, TxError, WriteSet,
+};
+use minitia_fraud_proofs::EngineSpec;
+use minitia_store::{Store, StoreConfig};
+use prost::Message;
+use tendermint::block::Header;
+
+pub const CHAIN_ID: &str = "minitia-fraud-1";
+pub const DENOM: &str = "umin";
+pub const ACCOUNTS: u8 = 8;
+
+pub fn key(n: u8) -> SigningKey {
+    SigningKey::from_slice(&[n; 32]).unwrap()
+}
+
+pub fn addr(n: u8) -> AccountId {
+    key(n).public_key().account_id("init").unwrap()
+}
+
+pub fn genesis_json() -> serde_json::Value {
+    let balances: Vec<_> = (1..=ACCOUNTS)
+        .map(|i| serde_json::json!({"address": addr(i).to_string(), "coins": [{"denom": DENOM, "amount": "1000000000"}]}))
+        .collect();
+    serde_json::json!({
+        "genesis_time": "2026-01-01T00:00:00Z",
+        "chain_id": CHAIN_ID,
+        "consensus_params": {},
+        "validators": [],
+        "app_state": {"chain": {"bech32_prefix": "init", "fee_denom": DENOM}, "bank": {"balances": balances}}
+    })
+}
+
+pub fn genesis() -> GenesisDoc {
+    serde_json::from_value(genesis_json()).unwrap()
+}
+
+/// The engine spec the bridge registers for this minitia.
+pub fn spec() -> EngineSpec {
+    let g = genesis();
+    EngineSpec {
+        kind: "cosmos".into(),
+        chain_id: g.chain_id.clone(),
+        chain: g.params().unwrap(),
+    }
+}
+
+pub fn honest_app() -> CosmosApp {
+    CosmosApp::new(genesis().app_config().unwrap(), vec![])
+}
+
+/// The Cosmos app, except that at block `evil_at` it also credits itself a balance out of
+/// thin air: a wrong state transition, committed into the chain's headers like any other.
+#[derive(Clone)]
+pub struct Sequencer {
+    app: CosmosApp,
+    evil_at: Option<u64>,
+}
+
+impl ExecutionEngine for Sequencer {
+    type Tx = CosmosTx;
+
+    fn decode_tx(&self, bytes: &[u8]) -> Result<CosmosTx, TxError> {
+        self.app.decode_tx(bytes)
+    }
+
+    fn check_tx(
+        &self,
+        ctx: &BlockContext,
+        state: &dyn StateView,
+        tx: &CosmosTx,
+    ) -> Result<CheckedTx, TxError> {
+        self.app.check_tx(ctx, state, tx)
+    }
+
+    fn execute_block(
+        &self,
+        ctx: &BlockContext,
+        state: &dyn StateView,
+        txs: &[CosmosTx],
+    ) -> Result<BlockOutput, EngineError> {
+        let mut out = self.app.execute_block(ctx, state, txs)?;
+        if self.evil_at == Some(ctx.height.0) {
+            let thief = Address::from_slice(addr(ACCOUNTS).to_bytes().as_slice()).unwrap();
+            let k = minitia_chain::app::bank::balance_key(&thief, DENOM);
+            out.writes
+                .put(k, 999_999_999_999u128.to_be_bytes().to_vec());
+        }
+        Ok(out)
+    }
+}
+
+impl ChainApp for Sequencer {
+    fn query(
+        &self,
+        view: &dyn QueryView,
+        height: u64,
+        path: &str,
+        data: &[u8],
+    ) -> Result<Vec<u8>, QueryError> {
+        self.app.query(view, height, path, data)
+    }
+
+    fn init_genesis(
+        &self,
+        app_state: &serde_json::Value,
+        ctx: &BlockContext,
+    ) -> Result<WriteSet, TxError> {
+        self.app.init_genesis(app_state, ctx)
+    }
+
+    fn account_nonce(&self, state: &dyn StateView, addr: &Address) -> Result<u64, StateError> {
+        ChainApp::account_nonce(&self.app, state, addr)
+    }
+
+    fn tx_bytes(tx: &CosmosTx) -> &[u8] {
+        &tx.raw
+    }
+}
+
+/// A minitia node producing blocks on demand.
+pub struct Chain {
+    pub node: Arc<Node<Sequencer>>,
+    seqs: Mutex<HashMap<u8, u64>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Chain {
+    /// A new chain; `evil_at` makes block `evil_at` transition state wrongly.
+    pub fn new(evil_at: Option<u64>) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let json = genesis_json();
+        let doc: GenesisDoc = serde_json::from_value(json.clone()).unwrap();
+        let opts = NodeOptions {
+            data_dir: dir.path().join("data"),
+            genesis: doc,
+            genesis_json: json,
+            validator: ValidatorKey::from_seed([5; 32]),
+            mempool: MempoolLimits::default(),
+            max_block_txs: 5000,
+            max_block_bytes: 16 << 20,
+            create_empty_blocks: true,
+            moniker: "fraud".into(),
+            rpc_address: String::new(),
+            retained_versions: 100,
+            clock: Arc::new(SystemClock::new()),
+        };
+        let node = Node::open(
+            Sequencer {
+                app: honest_app(),
+                evil_at,
+            },
+            opts,
+        )
+        .unwrap();
+        Self {
+            node,
+            seqs: Mutex::new(HashMap::new()),
+            _dir: dir,
+        }
+    }
+
+    fn account_number(&self, n: u8) -> u64 {
+        let a = Address::from_slice(addr(n).to_bytes().as_slice()).unwrap();
+        let view = self.node.latest_view().unwrap();
+        let b = view.get(&auth::account_key(&a)).unwrap().unwrap();
+        cosmrs::proto::cosmos::auth::v1beta1::BaseAccount::decode(b.as_slice())
+            .unwrap()
+            .account_number
+    }
+
+    /// A signed `MsgSend` of `amount` from account `from` to `to` (next sequence).
+    pub fn send_tx(&self, from: u8, to: u8, amount: u128) -> Vec<u8> {
+        let k = key(from);
+        let seq = {
+            let mut s = self.seqs.lock().unwrap();
+            let e = s.entry(from).or_insert(0);
+            *e += 1;
+            *e - 1
+        };
+        let msg = MsgSend {
+            from_address: addr(from),
+            to_address: addr(to),
+            amount: vec![Coin {
+                denom: DENOM.parse().unwrap(),
+                amount,
+            }],
+        }
+        .to_any()
+        .unwrap();
+        let body = tx::Body::new(vec![msg], "", 0u32);
+        let fee = Fee::from_amount_and_gas(
+            Coin {
+                denom: DENOM.parse().unwrap(),
+                amount: 10,
+            },
+            200_000u64,
+        );
+        let auth = SignerInfo::single_direct(Some(k.public_key()), seq).auth_info(fee);
+        let doc = SignDoc::new(
+            &body,
+            &auth,
+            &CHAIN_ID.parse().unwrap(),
+            self.account_number(from),
+        )
+        .unwrap();
+        doc.sign(&k).unwrap().to_bytes().unwrap()
+    }
+
+    /// Submits `raw` to the mempool; panics if refused.
+    pub fn submit(&self, raw: Vec<u8>) {
+        let out = self.node.submit_tx(raw).unwrap();
+        assert_eq!(out.code, 0, "tx refused: {}", out.log);
+    }
+
+    /// Submits `n` transfers cycling over the accounts.
+    pub fn transfers(&self, n: usize) {
+        for i in 0..n {
+            let from = (i % (ACCOUNTS as usize - 1)) as u8 + 1;
+            let to = ((i + 3) % ACCOUNTS as usize) as u8 + 1;
+            self.submit(self.send_tx(from, to, 1 + i as u128));
+        }
+    }
+
+    /// Produces one block and returns its height.
+    pub fn produce(&self) -> u64 {
+        self.node.produce_block().unwrap().unwrap()
+    }
+
+    pub fn header(&self, h: u64) -> Header {
+        self.node.blocks().block(h).unwrap().unwrap().header
+    }
+
+    pub fn headers(&self, from: u64, to: u64) -> Vec<Header> {
+        (from..=to).map(|h| self.header(h)).collect()
+    }
+
+    pub fn txs(&self, h: u64) -> Vec<Vec<u8>> {
+        self.node.blocks().block(h).unwrap().unwrap().data
+    }
+}
+
+/// An honest challenger: replays the chain from genesis with the honest engine into its own
+/// store (version `h + 1` = state after height `h`).
+pub struct Challenger {
+    pub store: Store,
+    pub app: CosmosApp,
+    _dir: tempfile::TempDir,
+}
+
+fn hash32(b: &[u8]) -> Hash32 {
+    Hash32::from_slice(b).unwrap()
+}
+
+impl Challenger {
+    /// Replays `chain` up to `to` and returns the challenger and the first block whose
+    /// post-state root differs from the chain's claim (header `N+1`'s app hash), if any.
+    pub fn replay(chain: &Chain, to: u64) -> (Self, Option<u64>) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(
+            dir.path().join("c.redb"),
+            StoreConfig {
+                retained_versions: 1000,
+                ..StoreConfig::default()
+            },
+        )
+        .unwrap();
+        let app = honest_app();
+        let g = genesis();
+        let ctx = BlockContext {
+            chain_id: minitia_core::ChainId::new(g.chain_id.clone()).unwrap(),
+            height: Height(0),
+            time_unix_nanos: g.genesis_time.unix_timestamp_nanos(),
+            proposer: Address::default(),
+            max_gas: 0,
+            last_block_hash: Hash32::ZERO,
+        };
+        let w = app.init_genesis(&g.app_state, &ctx).unwrap();
+        store.commit_writes(1, &w).unwrap();
+        let mut first_bad = None;
+        for h in 1..=to {
+            let header = chain.header(h);
+            let ctx = minitia_fraud_proofs::block_context(&header).unwrap();
+            let txs: Vec<CosmosTx> = chain
+                .txs(h)
+                .iter()
+                .map(|t| app.decode_tx(t).unwrap())
+                .collect();
+            let view = store.view(h).unwrap();
+            let out = app.execute_block(&ctx, &view, &txs).unwrap();
+            drop(view);
+            let root = store.commit_writes(h + 1, &out.writes).unwrap();
+            if first_bad.is_none()
+                && h < to
+                && root != hash32(chain.header(h + 1).app_hash.as_bytes())
+            {
+                first_bad = Some(h);
+            }
+        }
+        (
+            Self {
+                store,
+                app,
+                _dir: dir,
+            },
+            first_bad,
+        )
+    }
+}
