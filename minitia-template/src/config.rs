@@ -248,6 +248,12 @@ pub struct BatchConfig {
     pub interval: Duration,
     /// Most blocks in one batch.
     pub max_blocks: u64,
+    /// CometBFT RPC of the minitia node the batcher reads blocks from; empty = this home's
+    /// `[rpc] listen`.
+    pub node_rpc: String,
+    /// Largest blob of a batch recorded inline on the L1 (failover, or no DA); keep it under
+    /// the L1's max tx bytes minus ~1 KiB of envelope.
+    pub inline_chunk_bytes: u64,
 }
 
 impl Default for BatchConfig {
@@ -256,6 +262,8 @@ impl Default for BatchConfig {
             enabled: true,
             interval: Duration::from_secs(2),
             max_blocks: 500,
+            node_rpc: String::new(),
+            inline_chunk_bytes: 300_000,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The minitia rollup node, generic over execution engine, DA and L1 client.
 
+pub mod batcher;
 pub mod config;
 pub mod home;
 pub mod run;
