@@ -578,3 +578,74 @@ fn unbonding(ctx: &mut Ctx<'_>, addr: &Address) -> ExecResult<Unbonding> {
         Some(b) => Unbonding::decode(b.as_slice()).map_err(|_| fatal("unbonding list")),
     }
 }
+
+/// What a slash took and where it went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Slashed {
+    /// Taken from the bond and its unbonding entries.
+    pub total: u128,
+    /// Paid to the beneficiary.
+    pub reward: u128,
+    /// Burned.
+    pub burned: u128,
+}
+
+/// Slashes everything `offender` has at stake: its bond and its unbonding entries (so
+/// unbonding just before a proof lands does not escape it). `reward_percent` of it goes to
+/// `beneficiary` (none: all burned), the rest is burned. Roles are left as they are: a
+/// proposer without bond can no longer propose until it bonds again.
+pub fn slash(
+    ctx: &mut Ctx<'_>,
+    offender: &Address,
+    beneficiary: Option<&Address>,
+    reward_percent: u8,
+) -> ExecResult<Slashed> {
+    let p = params(ctx)?;
+    let mut total = bonded(ctx, offender)?;
+    set_bonded(ctx, offender, 0)?;
+    let list = unbonding(ctx, offender)?;
+    total = total.saturating_add(
+        list.entries
+            .iter()
+            .filter_map(|e| e.amount.as_ref())
+            .filter_map(|c| c.amount.parse::<u128>().ok())
+            .sum(),
+    );
+    if !list.entries.is_empty() {
+        ctx.delete(key(UNBONDING_PREFIX, offender))?;
+    }
+    let reward = match beneficiary {
+        Some(_) => {
+            total / 100 * u128::from(reward_percent.min(100))
+                + total % 100 * u128::from(reward_percent.min(100)) / 100
+        }
+        None => 0,
+    };
+    let burned = total - reward;
+    let module = auth::module_address(BOND_ACCOUNT);
+    if let (Some(to), true) = (beneficiary, reward > 0) {
+        bank::send(ctx, &module, to, &[Coin::new(reward, p.denom.clone())])?;
+    }
+    if burned > 0 {
+        bank::burn(ctx, &module, &[Coin::new(burned, p.denom.clone())])?;
+    }
+    let prefix = ctx.config.bech32_prefix.clone();
+    ctx.emit(
+        Event::new("slash")
+            .attr("offender", offender.to_bech32(&prefix))
+            .attr("slashed", format!("{total}{}", p.denom))
+            .attr("reward", format!("{reward}{}", p.denom))
+            .attr(
+                "beneficiary",
+                beneficiary
+                    .map(|b| b.to_bech32(&prefix))
+                    .unwrap_or_default(),
+            )
+            .attr("burned", format!("{burned}{}", p.denom)),
+    );
+    Ok(Slashed {
+        total,
+        reward,
+        burned,
+    })
+}

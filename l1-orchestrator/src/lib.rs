@@ -3,10 +3,12 @@
 //! - [`ophost`] — OPinit's `x/ophost`: bridges, outputs, deposits, withdrawals (type URLs
 //!   `/opinit.ophost.v1.*`, hashing from [`minitia_core::opinit`]).
 //! - [`bond`] — proposer and challenger bonds (`/minitia.bond.v1.*`).
+//! - [`fraud`] — fraud proofs judged on the L1 (`/minitia.fraud.v1.MsgSubmitFraudProof`).
 //! - [`proto`] — the OPinit protobuf messages, written by hand with OPinit's field numbers.
 //! - [`node`] — running it: home dir, node, CometBFT RPC, dev-only `POST /dev/advance_time`.
 
 pub mod bond;
+pub mod fraud;
 pub mod node;
 pub mod ophost;
 pub mod proto;

@@ -154,16 +154,32 @@ pub fn init_home(home: &Path, spec: &GenesisSpec) -> Result<(), L1Error> {
     Ok(())
 }
 
-/// The L1 app: bank (built in), ophost and bonds.
+/// The L1 app: bank (built in), ophost, bonds and fraud proofs judged with the built-in
+/// engines.
 pub fn l1_app(
     config: minitia_chain::app::AppConfig,
     clock: Arc<dyn minitia_chain::node::clock::Clock>,
+) -> CosmosApp {
+    l1_app_with_engines(
+        config,
+        clock,
+        Arc::new(minitia_fraud_proofs::BuiltinEngines),
+    )
+}
+
+/// [`l1_app`] judging fraud proofs with the engines of `engines` (a node that settles EVM or
+/// Move minitias registers those).
+pub fn l1_app_with_engines(
+    config: minitia_chain::app::AppConfig,
+    clock: Arc<dyn minitia_chain::node::clock::Clock>,
+    engines: Arc<dyn minitia_fraud_proofs::EngineRegistry>,
 ) -> CosmosApp {
     CosmosApp::new(
         config,
         vec![
             Arc::new(crate::ophost::OphostModule::new(clock)),
             Arc::new(crate::bond::BondModule),
+            Arc::new(crate::fraud::FraudModule::new(engines)),
         ],
     )
 }

@@ -222,12 +222,32 @@ fn set_bridge_config(ctx: &mut Ctx<'_>, bridge_id: u64, c: &BridgeConfig) -> Exe
     ctx.set(k(BRIDGE, bridge_id), c.encode_to_vec())
 }
 
-fn get_output(ctx: &mut Ctx<'_>, bridge_id: u64, index: u64) -> ExecResult<Option<Output>> {
+/// Output `index` of a bridge, if proposed and not deleted.
+pub fn get_output(ctx: &mut Ctx<'_>, bridge_id: u64, index: u64) -> ExecResult<Option<Output>> {
     ctx.get(&k2(OUTPUT, bridge_id, &index.to_be_bytes()))?
         .map(|b| {
             Output::decode(b.as_slice()).map_err(|e| fatal(format!("output not decodable: {e}")))
         })
         .transpose()
+}
+
+/// The index the next proposed output of a bridge gets (1 for a bridge without outputs).
+pub fn next_output_index(ctx: &mut Ctx<'_>, bridge_id: u64) -> ExecResult<u64> {
+    Ok(get_u64(ctx, &k(NEXT_OUTPUT, bridge_id))?.unwrap_or(1))
+}
+
+/// Deletes output `from` and every later output of a bridge, as `MsgDeleteOutput` does (the
+/// proposer re-proposes from `from`); returns how many were deleted.
+pub fn delete_outputs_from(ctx: &mut Ctx<'_>, bridge_id: u64, from: u64) -> ExecResult<u64> {
+    let next = next_output_index(ctx, bridge_id)?;
+    if from == 0 || from >= next {
+        return Ok(0);
+    }
+    for i in from..next {
+        ctx.delete(k2(OUTPUT, bridge_id, &i.to_be_bytes()))?;
+    }
+    set_u64(ctx, k(NEXT_OUTPUT, bridge_id), from)?;
+    Ok(next - from)
 }
 
 fn authority(ctx: &mut Ctx<'_>) -> ExecResult<Address> {
