@@ -32,18 +32,21 @@ use tendermint::block::Header;
 
 pub const CHAIN_ID: &str = "minitia-fraud-1";
 pub const DENOM: &str = "umin";
-pub const ACCOUNTS: u8 = 8;
+/// Accounts funded at genesis by [`Chain::new`].
+pub const ACCOUNTS: u16 = 8;
 
-pub fn key(n: u8) -> SigningKey {
-    SigningKey::from_slice(&[n; 32]).unwrap()
+pub fn key(n: u16) -> SigningKey {
+    let mut seed = [7u8; 32];
+    seed[..2].copy_from_slice(&n.to_be_bytes());
+    SigningKey::from_slice(&seed).unwrap()
 }
 
-pub fn addr(n: u8) -> AccountId {
+pub fn addr(n: u16) -> AccountId {
     key(n).public_key().account_id("init").unwrap()
 }
 
-pub fn genesis_json() -> serde_json::Value {
-    let balances: Vec<_> = (1..=ACCOUNTS)
+pub fn genesis_json(accounts: u16) -> serde_json::Value {
+    let balances: Vec<_> = (1..=accounts)
         .map(|i| serde_json::json!({"address": addr(i).to_string(), "coins": [{"denom": DENOM, "amount": "1000000000"}]}))
         .collect();
     serde_json::json!({
@@ -55,13 +58,13 @@ pub fn genesis_json() -> serde_json::Value {
     })
 }
 
-pub fn genesis() -> GenesisDoc {
-    serde_json::from_value(genesis_json()).unwrap()
+pub fn genesis(accounts: u16) -> GenesisDoc {
+    serde_json::from_value(genesis_json(accounts)).unwrap()
 }
 
 /// The engine spec the bridge registers for this minitia.
 pub fn spec() -> EngineSpec {
-    let g = genesis();
+    let g = genesis(ACCOUNTS);
     EngineSpec {
         kind: "cosmos".into(),
         chain_id: g.chain_id.clone(),
@@ -70,7 +73,7 @@ pub fn spec() -> EngineSpec {
 }
 
 pub fn honest_app() -> CosmosApp {
-    CosmosApp::new(genesis().app_config().unwrap(), vec![])
+    CosmosApp::new(genesis(ACCOUNTS).app_config().unwrap(), vec![])
 }
 
 /// The Cosmos app, except that at block `evil_at` it also credits itself a balance out of
@@ -145,15 +148,21 @@ impl ChainApp for Sequencer {
 /// A minitia node producing blocks on demand.
 pub struct Chain {
     pub node: Arc<Node<Sequencer>>,
-    seqs: Mutex<HashMap<u8, u64>>,
+    seqs: Mutex<HashMap<u16, u64>>,
+    pub accounts: u16,
     _dir: tempfile::TempDir,
 }
 
 impl Chain {
     /// A new chain; `evil_at` makes block `evil_at` transition state wrongly.
     pub fn new(evil_at: Option<u64>) -> Self {
+        Self::with_accounts(evil_at, ACCOUNTS)
+    }
+
+    /// [`Chain::new`] with `accounts` funded accounts.
+    pub fn with_accounts(evil_at: Option<u64>, accounts: u16) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let json = genesis_json();
+        let json = genesis_json(accounts);
         let doc: GenesisDoc = serde_json::from_value(json.clone()).unwrap();
         let opts = NodeOptions {
             data_dir: dir.path().join("data"),
@@ -180,11 +189,12 @@ impl Chain {
         Self {
             node,
             seqs: Mutex::new(HashMap::new()),
+            accounts,
             _dir: dir,
         }
     }
 
-    fn account_number(&self, n: u8) -> u64 {
+    fn account_number(&self, n: u16) -> u64 {
         let a = Address::from_slice(addr(n).to_bytes().as_slice()).unwrap();
         let view = self.node.latest_view().unwrap();
         let b = view.get(&auth::account_key(&a)).unwrap().unwrap();
@@ -194,7 +204,7 @@ impl Chain {
     }
 
     /// A signed `MsgSend` of `amount` from account `from` to `to` (next sequence).
-    pub fn send_tx(&self, from: u8, to: u8, amount: u128) -> Vec<u8> {
+    pub fn send_tx(&self, from: u16, to: u16, amount: u128) -> Vec<u8> {
         let k = key(from);
         let seq = {
             let mut s = self.seqs.lock().unwrap();
@@ -239,9 +249,10 @@ impl Chain {
 
     /// Submits `n` transfers cycling over the accounts.
     pub fn transfers(&self, n: usize) {
+        let a = self.accounts as usize;
         for i in 0..n {
-            let from = (i % (ACCOUNTS as usize - 1)) as u8 + 1;
-            let to = ((i + 3) % ACCOUNTS as usize) as u8 + 1;
+            let from = (i % (a - 1)) as u16 + 1;
+            let to = ((i + 3) % a) as u16 + 1;
             self.submit(self.send_tx(from, to, 1 + i as u128));
         }
     }
@@ -290,7 +301,7 @@ impl Challenger {
         )
         .unwrap();
         let app = honest_app();
-        let g = genesis();
+        let g = genesis(chain.accounts);
         let ctx = BlockContext {
             chain_id: minitia_core::ChainId::new(g.chain_id.clone()).unwrap(),
             height: Height(0),
