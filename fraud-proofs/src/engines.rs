@@ -97,3 +97,118 @@ impl EngineRegistry for BuiltinEngines {
         }
     }
 }
+
+/// Makes a verifier for a spec of one engine kind.
+pub type EngineMaker =
+    Box<dyn Fn(&EngineSpec) -> Result<Box<dyn ProofVerifier>, String> + Send + Sync>;
+
+/// A registry of engine kinds, for wiring that knows the minitias' module sets (the template's
+/// Cosmos minitia with its bridge module, EVM, Move): starts with the built-ins, and
+/// [`EngineSet::with`] adds or replaces a kind.
+pub struct EngineSet {
+    makers: std::collections::BTreeMap<String, EngineMaker>,
+}
+
+impl std::fmt::Debug for EngineSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineSet")
+            .field("kinds", &self.makers.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Default for EngineSet {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EngineSet {
+    /// The built-in kinds ([`BuiltinEngines`]).
+    pub fn new() -> Self {
+        let mut makers: std::collections::BTreeMap<String, EngineMaker> = Default::default();
+        makers.insert(
+            "cosmos".into(),
+            Box::new(|spec: &EngineSpec| BuiltinEngines.verifier(spec)),
+        );
+        Self { makers }
+    }
+
+    /// Adds (or replaces) engine `kind`, built from a spec by `make`.
+    pub fn with<E: ExecutionEngine>(
+        mut self,
+        kind: &str,
+        make: impl Fn(&EngineSpec) -> Result<E, String> + Send + Sync + 'static,
+    ) -> Self {
+        self.makers.insert(
+            kind.into(),
+            Box::new(move |spec: &EngineSpec| {
+                Ok(Box::new(EngineVerifier(make(spec)?)) as Box<dyn ProofVerifier>)
+            }),
+        );
+        self
+    }
+}
+
+impl EngineRegistry for EngineSet {
+    fn verifier(&self, spec: &EngineSpec) -> Result<Box<dyn ProofVerifier>, String> {
+        match self.makers.get(&spec.kind) {
+            Some(make) => make(spec),
+            None => Err(format!(
+                "engine kind {:?} is not known to this L1 (known: {:?}); register it in the L1's engine registry",
+                spec.kind,
+                self.makers.keys().collect::<Vec<_>>()
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(kind: &str) -> EngineSpec {
+        serde_json::from_value(serde_json::json!({
+            "kind": kind,
+            "chain_id": "mini-1",
+            "chain": {"bech32_prefix": "init", "fee_denom": "umin", "min_gas_price": "0.15"}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn metadata_round_trip_and_errors() {
+        let s = spec("cosmos");
+        let back = EngineSpec::from_bridge_metadata(&s.to_bridge_metadata()).unwrap();
+        assert_eq!(back.app_config().unwrap(), s.app_config().unwrap());
+        assert_eq!(
+            back.app_config().unwrap().min_gas_price,
+            minitia_chain::app::DecAmount::parse("0.15").unwrap()
+        );
+        assert!(EngineSpec::from_bridge_metadata(b"meta")
+            .unwrap_err()
+            .contains("not JSON"));
+        assert!(EngineSpec::from_bridge_metadata(br#"{"perm_channels":[]}"#)
+            .unwrap_err()
+            .contains("no \"minitia_engine\""));
+        assert!(
+            EngineSpec::from_bridge_metadata(br#"{"minitia_engine":{"kind":"cosmos"}}"#)
+                .unwrap_err()
+                .contains("chain_id")
+        );
+    }
+
+    #[test]
+    fn registries_know_their_kinds() {
+        assert!(BuiltinEngines.verifier(&spec("cosmos")).is_ok());
+        let e = BuiltinEngines.verifier(&spec("evm")).err().unwrap();
+        assert!(e.contains("\"evm\" is not known"), "{e}");
+        let set = EngineSet::new().with("bank-only", |s: &EngineSpec| {
+            Ok(CosmosApp::new(s.app_config()?, vec![]))
+        });
+        assert!(set.verifier(&spec("bank-only")).is_ok());
+        assert!(set.verifier(&spec("cosmos")).is_ok());
+        let e = set.verifier(&spec("move")).err().unwrap();
+        assert!(e.contains("bank-only"), "{e}");
+    }
+}

@@ -67,7 +67,8 @@ mod verify;
 
 pub use build::{build_proof, BuildError, BuiltProof, RecordingView};
 pub use engines::{
-    BuiltinEngines, EngineRegistry, EngineSpec, EngineVerifier, ProofVerifier, METADATA_KEY,
+    BuiltinEngines, EngineMaker, EngineRegistry, EngineSet, EngineSpec, EngineVerifier,
+    ProofVerifier, METADATA_KEY,
 };
 pub use minitia_store::{Witness, WitnessError};
 pub use proof::{FraudProof, ProofDecodeError, MAX_PROOF_BYTES, PROOF_VERSION};

@@ -13,4 +13,7 @@ pub mod node;
 pub mod ophost;
 pub mod proto;
 
-pub use node::{init_home, l1_app, start, start_on, GenesisSpec, L1Error, L1Handle, L1Options};
+pub use node::{
+    init_home, l1_app, l1_app_with_engines, start, start_on, start_on_with_engines, GenesisSpec,
+    L1Error, L1Handle, L1Options,
+};

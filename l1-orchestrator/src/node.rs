@@ -274,6 +274,21 @@ pub async fn start_on(
     opts: L1Options,
     listener: tokio::net::TcpListener,
 ) -> Result<L1Handle, L1Error> {
+    start_on_with_engines(
+        opts,
+        listener,
+        Arc::new(minitia_fraud_proofs::BuiltinEngines),
+    )
+    .await
+}
+
+/// [`start_on`] judging fraud proofs with the engines of `engines` (wiring that knows the
+/// minitias' module sets registers them; see [`l1_app_with_engines`]).
+pub async fn start_on_with_engines(
+    opts: L1Options,
+    listener: tokio::net::TcpListener,
+    engines: Arc<dyn minitia_fraud_proofs::EngineRegistry>,
+) -> Result<L1Handle, L1Error> {
     let gpath = opts.home.join("genesis.json");
     let genesis = GenesisDoc::load(&gpath)?;
     let bytes = std::fs::read(&gpath).map_err(io(&gpath))?;
@@ -305,7 +320,7 @@ pub async fn start_on(
         retained_versions: 100,
         clock: clock.clone(),
     };
-    let app = l1_app(app_config, clock.clone());
+    let app = l1_app_with_engines(app_config, clock.clone(), engines);
     let node = tokio::task::spawn_blocking(move || Node::open(app, node_opts))
         .await
         .map_err(|e| L1Error::Config(format!("node open panicked: {e}")))??;
