@@ -28,7 +28,7 @@ pub use hash::{sha256, sha3_256, Hash32};
 pub use ids::{ChainId, ChainIdError, Height};
 pub use seams::{BlobPointer, DaClient, DaError, L1Client, L1Error, Namespace};
 pub use state::{
-    EmptyState, Overlay, StateCommit, StateError, StateIter, StateProver, StateStore, StateView,
-    WriteSet,
+    EmptyState, Overlay, ReadCache, StateCommit, StateError, StateIter, StateProver, StateStore,
+    StateView, WriteSet,
 };
 pub use types::{Event, EventAttribute, TxResult};

@@ -165,6 +165,36 @@ impl StateView for Overlay<'_> {
     }
 }
 
+/// Remembers what its base answered (values and absences), so a key read by many txs of a
+/// block (the fee collector, a popular contract's code) costs one store read. Put it between
+/// the store view and the block's [`Overlay`]: it sits below the block's writes, so cached
+/// base values never hide a write. Not for views whose base changes underneath it.
+pub struct ReadCache<'a> {
+    base: &'a dyn StateView,
+    seen: std::cell::RefCell<std::collections::HashMap<Vec<u8>, Option<Vec<u8>>>>,
+}
+
+impl<'a> ReadCache<'a> {
+    /// An empty cache over `base`.
+    pub fn new(base: &'a dyn StateView) -> Self {
+        Self {
+            base,
+            seen: Default::default(),
+        }
+    }
+}
+
+impl StateView for ReadCache<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        if let Some(v) = self.seen.borrow().get(key) {
+            return Ok(v.clone());
+        }
+        let v = self.base.get(key)?;
+        self.seen.borrow_mut().insert(key.to_vec(), v.clone());
+        Ok(v)
+    }
+}
+
 /// An empty state (genesis pre-state, tests).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EmptyState;
@@ -232,5 +262,29 @@ mod tests {
         assert_eq!(block.get(b"b").unwrap(), Some(b"2".to_vec()));
         let w = block.into_writes();
         assert_eq!(w.len(), 1);
+    }
+
+    #[test]
+    fn read_cache_answers_repeats_from_memory() {
+        struct Counting(std::cell::Cell<usize>, BTreeMap<Vec<u8>, Vec<u8>>);
+        impl StateView for Counting {
+            fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+                self.0.set(self.0.get() + 1);
+                Ok(self.1.get(key).cloned())
+            }
+        }
+        let mut m = BTreeMap::new();
+        m.insert(b"a".to_vec(), b"1".to_vec());
+        let base = Counting(Default::default(), m);
+        let cache = ReadCache::new(&base);
+        let mut block = Overlay::new(&cache);
+        for _ in 0..3 {
+            assert_eq!(block.get(b"a").unwrap(), Some(b"1".to_vec()));
+            assert_eq!(block.get(b"z").unwrap(), None);
+        }
+        assert_eq!(base.0.get(), 2);
+        // The block's own writes still win over cached base values.
+        block.set(b"a".to_vec(), b"2".to_vec());
+        assert_eq!(block.get(b"a").unwrap(), Some(b"2".to_vec()));
     }
 }

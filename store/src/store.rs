@@ -42,6 +42,85 @@ impl Default for StoreConfig {
     }
 }
 
+/// The version of the latest write of every key, so a read at a retained version goes
+/// straight to the value row instead of walking the tree (a 1M-key tree is ~20 dependent
+/// pointer hops, the largest cost of a cold read). A key written at `w` has the same value at
+/// every version from `w` to the latest; an older view falls back to the tree walk.
+///
+/// Memory: one entry (~50 bytes) per key ever written, deleted keys included.
+#[derive(Debug, Default)]
+struct KeyIndex {
+    /// Keys absent from `latest` were not present at `floor` and not written since: absent
+    /// at every version from `floor` on.
+    floor: u64,
+    latest: std::collections::HashMap<Digest32, LatestWrite, KeyHashBuild>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct LatestWrite {
+    version: u64,
+    present: bool,
+}
+
+/// Where a read at some version finds its answer.
+enum Lookup {
+    /// The value row written at this version.
+    Row(u64),
+    /// Absent.
+    Absent,
+    /// The index cannot tell (the view is older than the key's latest write): walk the tree.
+    Unknown,
+}
+
+impl KeyIndex {
+    fn lookup(&self, key_hash: &Digest32, version: u64) -> Lookup {
+        match self.latest.get(key_hash) {
+            Some(w) if w.version <= version && w.present => Lookup::Row(w.version),
+            Some(w) if w.version <= version => Lookup::Absent,
+            Some(_) => Lookup::Unknown,
+            None if version >= self.floor => Lookup::Absent,
+            None => Lookup::Unknown,
+        }
+    }
+
+    fn record(&mut self, touched: &[(Digest32, bool)], version: u64) {
+        self.latest.reserve(touched.len());
+        for &(key_hash, present) in touched {
+            self.latest
+                .insert(key_hash, LatestWrite { version, present });
+        }
+    }
+}
+
+/// Key hashes are SHA-256 outputs: their first 8 bytes are already a uniform hash.
+#[derive(Debug, Default, Clone, Copy)]
+struct KeyHashBuild;
+
+#[derive(Default)]
+struct FirstBytes(u64);
+
+impl std::hash::BuildHasher for KeyHashBuild {
+    type Hasher = FirstBytes;
+    fn build_hasher(&self) -> FirstBytes {
+        FirstBytes(0)
+    }
+}
+
+impl std::hash::Hasher for FirstBytes {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // `[u8; 32]` hashes as its length (a usize) and then its bytes.
+        if bytes.len() >= 8 {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&bytes[..8]);
+            self.0 ^= u64::from_le_bytes(b);
+        }
+    }
+    fn write_usize(&mut self, _: usize) {}
+}
+
 /// The committed state store. See the crate docs for the design.
 pub struct Store {
     db: Db,
@@ -49,6 +128,8 @@ pub struct Store {
     /// version's tree under the read lock; a commit takes the write lock only to compute its
     /// tree and, after the durable redb commit, to publish it.
     forest: Arc<RwLock<Forest>>,
+    /// Latest write version of every key (shared with views); see [`KeyIndex`].
+    index: Arc<RwLock<KeyIndex>>,
     /// The latest committed version and its root.
     latest: (u64, Digest32),
     index_interval: u64,
@@ -107,7 +188,21 @@ impl Store {
         // The indexed history gives the tree of `indexed_through`; replaying the log gives
         // every later version, each checked against its committed root.
         let mut forest = Forest::new(retained);
-        forest.reset(indexed_through, rebuild(&snapshot, indexed_through)?);
+        let leaves = rebuild(&snapshot, indexed_through)?;
+        let mut index = KeyIndex {
+            floor: indexed_through,
+            latest: std::collections::HashMap::with_capacity_and_hasher(leaves.len(), KeyHashBuild),
+        };
+        for l in &leaves {
+            index.latest.insert(
+                l.key_hash,
+                LatestWrite {
+                    version: l.version,
+                    present: true,
+                },
+            );
+        }
+        forest.reset(indexed_through, leaves);
         let mut root = forest
             .tree(indexed_through)
             .map_or([0; 32], |t| t.root_hash());
@@ -118,6 +213,9 @@ impl Store {
                 writes.iter().map(|(k, v)| (k.as_slice(), v.as_deref())),
                 version,
             )?;
+            let touched: Vec<(Digest32, bool)> =
+                ops.iter().map(|o| (o.key_hash, o.leaf.is_some())).collect();
+            index.record(&touched, version);
             let pending = forest.prepare(version, ops);
             root = pending.root_hash();
             check_root(&db, version, &root)?;
@@ -132,6 +230,7 @@ impl Store {
         Ok(Self {
             db,
             forest: Arc::new(RwLock::new(forest)),
+            index: Arc::new(RwLock::new(index)),
             latest: (latest, root),
             index_interval: config.index_interval.max(1),
             last_commit: CommitStats::default(),
@@ -164,6 +263,10 @@ impl Store {
         self.forest.read().unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn write_index(&self) -> RwLockWriteGuard<'_, KeyIndex> {
+        self.index.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn write_forest(&self) -> RwLockWriteGuard<'_, Forest> {
         self.forest.write().unwrap_or_else(PoisonError::into_inner)
     }
@@ -183,6 +286,8 @@ impl Store {
             writes.iter().map(|(k, v)| (k.as_slice(), v.as_deref())),
             version,
         )?;
+        let touched: Vec<(Digest32, bool)> =
+            ops.iter().map(|o| (o.key_hash, o.leaf.is_some())).collect();
         let pending = self.write_forest().prepare(version, ops);
         let root = pending.root_hash();
         let tree_done = Instant::now();
@@ -199,6 +304,9 @@ impl Store {
                 return Err(e);
             }
         };
+        // The index first: a view of `version` can exist only once the forest publishes it,
+        // and older views see these entries as newer than themselves (and walk the tree).
+        self.write_index().record(&touched, version);
         self.write_forest().publish(pending);
         self.latest = (version, root);
         self.last_commit = CommitStats {
@@ -240,6 +348,7 @@ impl Store {
         Ok(StoreView {
             snapshot: self.db.snapshot()?,
             forest: Arc::clone(&self.forest),
+            index: Arc::clone(&self.index),
             version,
         })
     }
@@ -446,6 +555,7 @@ fn hex(bytes: &[u8]) -> String {
 pub struct StoreView {
     snapshot: Snapshot,
     forest: Arc<RwLock<Forest>>,
+    index: Arc<RwLock<KeyIndex>>,
     version: u64,
 }
 
@@ -458,12 +568,30 @@ impl StoreView {
 
 impl StateView for StoreView {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        let key_hash = sha256(key);
+        let found = self
+            .index
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .lookup(&key_hash, self.version);
+        match found {
+            Lookup::Absent => return Ok(None),
+            Lookup::Row(written) => {
+                return match self.snapshot.row_at(key, written)? {
+                    Some(Some(v)) => Ok(Some(v)),
+                    _ => Err(StateError::Corrupt(format!(
+                        "key 0x{} was written at version {written} but has no such value row",
+                        hex(key)
+                    ))),
+                }
+            }
+            Lookup::Unknown => {}
+        }
         let forest = self.forest.read().unwrap_or_else(PoisonError::into_inner);
         // A version that is no longer (or never was) retained is read from history alone.
         let Some(tree) = forest.tree(self.version) else {
             return Ok(self.snapshot.get(key, self.version)?);
         };
-        let key_hash = sha256(key);
         match tree.walk(&key_hash).leaf {
             Some(leaf) if leaf.key_hash == key_hash => Ok(Some(leaf_value(&self.snapshot, leaf)?)),
             _ => Ok(None),
