@@ -1,44 +1,46 @@
 #!/usr/bin/env bash
-# Builds `minitia`, creates a local minitia home under .localnet/ if there is none, and runs
-# its node in the foreground (Ctrl-C stops it). Extra arguments go to `minitia start`, e.g.
-#   scripts/localnet.sh --sequencer.block-time 1s
+# The main command: builds the binaries and runs `minitia localnet up` — the L1
+# (minitia-l1), the DA node (minitia-da) and one minitia per VM, each as its own process —
+# with its home in .localnet/ of this repository. Ctrl-C stops everything. Run it again to
+# continue the same network; `scripts/localnet.sh reset` (or deleting .localnet/) starts afresh.
 #
-# Environment: MINITIA_LOCALNET_NAME (default "localnet"), MINITIA_RPC_LISTEN (default
-# 127.0.0.1:26657), CARGO_TARGET_DIR (default target/). Delete .localnet/ to start afresh.
+# Arguments go to `minitia localnet up`, e.g.
+#   scripts/localnet.sh --vms evm,move
+#   scripts/localnet.sh --free-ports
+# Other localnet commands run against the same home:
+#   scripts/localnet.sh status | down | reset | logs <component> [-f] | time advance 7d
+#
+# Environment: MINITIA_LOCALNET_HOME (default .localnet/ here), CARGO_TARGET_DIR (default
+# target/). Ports and the localnet.json shape: docs/localnet.md.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}"
-NAME="${MINITIA_LOCALNET_NAME:-localnet}"
-PARENT="$REPO/.localnet"
-HOME_DIR="$PARENT/$NAME"
-RPC="${MINITIA_RPC_LISTEN:-127.0.0.1:26657}"
+export MINITIA_LOCALNET_HOME="${MINITIA_LOCALNET_HOME:-$REPO/.localnet}"
 
-echo "==> building minitia"
-cargo build -p minitia-cli
-BIN="$CARGO_TARGET_DIR/debug/minitia"
+case "${1:-}" in
+    status | down | reset | logs | time)
+        BIN="$CARGO_TARGET_DIR/debug/minitia"
+        if [ ! -x "$BIN" ]; then
+            cargo build -p minitia-cli
+        fi
+        exec "$BIN" localnet "$@"
+        ;;
+esac
 
-if [ ! -f "$HOME_DIR/minitia.toml" ]; then
-    echo "==> creating $HOME_DIR"
-    mkdir -p "$PARENT"
-    # Keys and chain data of a local network never belong in git.
-    printf '*\n' > "$PARENT/.gitignore"
-    "$BIN" new "$NAME" --home-dir "$PARENT"
+echo "==> building minitia, minitia-l1 and minitia-da"
+cargo build -p minitia-cli -p l1-orchestrator -p minitia-da --bins
+
+# The binaries from this build, whatever else is on PATH.
+export MINITIA_BIN="$CARGO_TARGET_DIR/debug/minitia"
+export MINITIA_L1_BIN="$CARGO_TARGET_DIR/debug/minitia-l1"
+export MINITIA_DA_BIN="$CARGO_TARGET_DIR/debug/minitia-da"
+
+# An earlier version of this script kept a single minitia home in .localnet/localnet/.
+if [ -f "$MINITIA_LOCALNET_HOME/localnet/minitia.toml" ] && [ ! -f "$MINITIA_LOCALNET_HOME/localnet.json" ]; then
+    echo "error: $MINITIA_LOCALNET_HOME holds a single-node home from an older scripts/localnet.sh;" >&2
+    echo "       delete it (rm -rf $MINITIA_LOCALNET_HOME) to create a localnet there" >&2
+    exit 1
 fi
 
-json_field() { sed -n "s/^ *\"$1\": *\"\\([^\"]*\\)\".*/\\1/p" "$2" | head -n 1; }
-DEV_ADDRESS="$(json_field address "$HOME_DIR/keys/dev.json")"
-DEV_MNEMONIC="$(json_field mnemonic "$HOME_DIR/keys/dev.json")"
-CHAIN_ID="$(json_field chain_id "$HOME_DIR/genesis.json")"
-
-cat <<INFO
-
-==> starting $NAME
-    home         $HOME_DIR
-    chain id     $CHAIN_ID
-    RPC URL      http://$RPC
-    dev account  $DEV_ADDRESS  (DEV ONLY)
-    dev mnemonic $DEV_MNEMONIC
-
-INFO
-exec "$BIN" start --home "$HOME_DIR" --rpc.listen "$RPC" "$@"
+exec "$MINITIA_BIN" localnet up "$@"

@@ -35,6 +35,9 @@ enum Command {
     /// Manage the account keys of a home.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Run a whole local network (L1, DA, minitias) as separate processes.
+    #[command(subcommand)]
+    Localnet(LocalnetCommand),
     /// Print the version.
     Version,
 }
@@ -125,6 +128,104 @@ enum KeysCommand {
     },
 }
 
+#[derive(Args)]
+struct LocalnetHome {
+    /// Localnet home [default: $MINITIA_LOCALNET_HOME, else ~/.minitia/localnet].
+    #[arg(long, env = "MINITIA_LOCALNET_HOME")]
+    home: Option<PathBuf>,
+}
+
+impl LocalnetHome {
+    fn path(&self) -> PathBuf {
+        self.home
+            .clone()
+            .unwrap_or_else(minitia_localnet::up::default_home)
+    }
+}
+
+#[derive(Subcommand)]
+enum LocalnetCommand {
+    /// Start the L1, the DA node and one minitia per VM, create the bridges, print the
+    /// endpoints, serve the status page; runs until Ctrl-C or SIGTERM.
+    Up(LocalnetUpArgs),
+    /// Show every component: processes, heights, bridges, balances, alarms.
+    Status {
+        #[command(flatten)]
+        home: LocalnetHome,
+        /// Print the status JSON (what `/status` serves).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop a running localnet (through its pid files).
+    Down {
+        #[command(flatten)]
+        home: LocalnetHome,
+    },
+    /// Stop the localnet and delete its home (chain data, keys, logs).
+    Reset {
+        #[command(flatten)]
+        home: LocalnetHome,
+    },
+    /// Print (or follow) a component's log: da, l1, or a minitia's name (evm, move).
+    Logs {
+        /// Component name.
+        component: String,
+        #[command(flatten)]
+        home: LocalnetHome,
+        /// Keep printing what is appended.
+        #[arg(short, long)]
+        follow: bool,
+        /// Lines to print first.
+        #[arg(short = 'n', long, default_value_t = 100)]
+        lines: usize,
+    },
+    /// The L1's dev clock.
+    #[command(subcommand)]
+    Time(LocalnetTimeCommand),
+}
+
+#[derive(Subcommand)]
+enum LocalnetTimeCommand {
+    /// Move the L1 clock forward, e.g. `7d` to pass a finalization period.
+    Advance {
+        /// Duration: 30s, 90m, 2h, 7d, 1d12h.
+        duration: String,
+        #[command(flatten)]
+        home: LocalnetHome,
+    },
+}
+
+#[derive(Args)]
+struct LocalnetUpArgs {
+    #[command(flatten)]
+    home: LocalnetHome,
+    /// One minitia per VM, comma-separated (evm, move) [default: evm for a new home].
+    #[arg(long, value_delimiter = ',', value_parser = parse_vm)]
+    vms: Option<Vec<Vm>>,
+    /// Pick unused ports instead of the defaults (L1 26657, DA 26658, minitia RPC 26757,
+    /// EVM JSON-RPC 8545, status 26600).
+    #[arg(long)]
+    free_ports: bool,
+    /// L1 block time.
+    #[arg(long = "l1.block-time", value_name = "DURATION", value_parser = config::parse_block_time, default_value = "1s")]
+    l1_block_time: Duration,
+    /// Minitia block time.
+    #[arg(long = "minitia.block-time", value_name = "DURATION", value_parser = config::parse_block_time, default_value = "1s")]
+    minitia_block_time: Duration,
+    /// DA block time.
+    #[arg(long = "da.block-time", value_name = "DURATION", value_parser = config::parse_block_time, default_value = "2s")]
+    da_block_time: Duration,
+    /// How long each component may take to become healthy.
+    #[arg(long, value_name = "DURATION", value_parser = config::parse_duration, default_value = "60s")]
+    ready_timeout: Duration,
+    /// Output submission interval of new bridges.
+    #[arg(long = "bridge.submission-interval", value_name = "DURATION", value_parser = config::parse_duration, default_value = "30s")]
+    submission_interval: Duration,
+    /// Finalization period of new bridges (pass it with `localnet time advance`).
+    #[arg(long = "bridge.finalization-period", value_name = "DURATION", value_parser = config::parse_duration, default_value = "5m")]
+    finalization_period: Duration,
+}
+
 fn parse_vm(s: &str) -> Result<Vm, String> {
     s.parse()
 }
@@ -153,6 +254,7 @@ fn run(cli: Cli) -> eyre::Result<()> {
         Command::New(args) => new(args),
         Command::Start(args) => start(args),
         Command::Keys(cmd) => keys(cmd),
+        Command::Localnet(cmd) => localnet(cmd),
         Command::Version => {
             println!("minitia {}", env!("CARGO_PKG_VERSION"));
             Ok(())
@@ -376,6 +478,88 @@ fn keys(cmd: KeysCommand) -> eyre::Result<()> {
             check_home(&home.home)?;
             let key = home::show_key(&home.home, &name)?;
             print_key(&key, reveal);
+            Ok(())
+        }
+    }
+}
+
+fn localnet(cmd: LocalnetCommand) -> eyre::Result<()> {
+    use minitia_localnet::{ops, status, up};
+    // Current-thread: children get a parent-death signal tied to the thread that spawned
+    // them, so everything runs on the main thread.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .wrap_err("cannot start the async runtime")?;
+    match cmd {
+        LocalnetCommand::Up(a) => {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| "warn".into()),
+                )
+                .with_writer(std::io::stderr)
+                .try_init();
+            let home = a.home.path();
+            let mut opts = up::UpOptions::new(home.clone());
+            opts.vms = a.vms;
+            opts.free_ports = a.free_ports;
+            opts.timing.l1_block_time = a.l1_block_time;
+            opts.timing.minitia_block_time = a.minitia_block_time;
+            opts.timing.da_block_time = a.da_block_time;
+            opts.ready_timeout = a.ready_timeout;
+            opts.submission_interval = a.submission_interval;
+            opts.finalization_period = a.finalization_period;
+            rt.block_on(up::run(
+                opts,
+                up::shutdown_signal(),
+                &mut |step| println!("==> {step}"),
+                &mut |started| {
+                    println!();
+                    print!("{}", up::endpoints_table(started, &home));
+                },
+            ))
+        }
+        LocalnetCommand::Status { home, json } => {
+            let home = home.path();
+            let m = minitia_localnet::Manifest::load(&home)?;
+            let s = rt.block_on(status::collect(&home, &m));
+            if json {
+                println!("{}", serde_json::to_string_pretty(&s)?);
+            } else {
+                print!("{}", status::summary(&s));
+            }
+            Ok(())
+        }
+        LocalnetCommand::Down { home } => {
+            let stopped = ops::down(&home.path())?;
+            if stopped.is_empty() {
+                println!("nothing was running from {}", home.path().display());
+            } else {
+                println!("stopped: {}", stopped.join(", "));
+            }
+            Ok(())
+        }
+        LocalnetCommand::Reset { home } => {
+            ops::reset(&home.path())?;
+            println!("deleted {}", home.path().display());
+            Ok(())
+        }
+        LocalnetCommand::Logs {
+            component,
+            home,
+            follow,
+            lines,
+        } => ops::logs(
+            &home.path(),
+            &component,
+            lines,
+            follow,
+            &mut std::io::stdout(),
+        ),
+        LocalnetCommand::Time(LocalnetTimeCommand::Advance { duration, home }) => {
+            let secs = ops::parse_duration_secs(&duration)?;
+            println!("{}", rt.block_on(ops::time_advance(&home.path(), secs))?);
             Ok(())
         }
     }

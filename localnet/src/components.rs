@@ -1,0 +1,367 @@
+//! What a localnet runs, as data: binaries, ports, and the list of components with their
+//! command lines and health probes. Adding a process (a bot, the relayer) means adding an
+//! entry in [`plan`]; `up`, `down`, `status` and `logs` need no other change.
+
+use std::{
+    net::{SocketAddr, TcpListener},
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use eyre::eyre;
+
+use crate::manifest::Manifest;
+
+/// Default ports (documented in `docs/localnet.md`).
+pub mod ports {
+    /// L1 CometBFT RPC.
+    pub const L1_RPC: u16 = 26657;
+    /// DA JSON-RPC (celestia-node's port).
+    pub const DA_RPC: u16 = 26658;
+    /// Status page, `/status` JSON and `/metrics`.
+    pub const STATUS: u16 = 26600;
+    /// CometBFT RPC of the first minitia; the i-th (from 0) uses `MINITIA_RPC + 10 * i`.
+    pub const MINITIA_RPC: u16 = 26757;
+    /// Ethereum JSON-RPC of the first EVM minitia; the i-th minitia uses `EVM_JSON_RPC + 10 * i`.
+    pub const EVM_JSON_RPC: u16 = 8545;
+}
+
+/// The three binaries a localnet runs.
+#[derive(Debug, Clone)]
+pub struct Binaries {
+    /// `minitia` (runs every minitia with `minitia start`).
+    pub minitia: PathBuf,
+    /// `minitia-l1`.
+    pub l1: PathBuf,
+    /// `minitia-da`.
+    pub da: PathBuf,
+}
+
+impl Binaries {
+    /// Finds each binary: its environment variable (`MINITIA_BIN`, `MINITIA_L1_BIN`,
+    /// `MINITIA_DA_BIN`), then next to the running executable (the same cargo target dir,
+    /// also from `target/debug/deps` for tests), then `$PATH`.
+    pub fn locate() -> eyre::Result<Self> {
+        Ok(Self {
+            minitia: locate("minitia", "MINITIA_BIN", "cargo build -p minitia-cli")?,
+            l1: locate(
+                "minitia-l1",
+                "MINITIA_L1_BIN",
+                "cargo build -p l1-orchestrator --bin minitia-l1",
+            )?,
+            da: locate(
+                "minitia-da",
+                "MINITIA_DA_BIN",
+                "cargo build -p minitia-da --bin minitia-da",
+            )?,
+        })
+    }
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+fn locate(name: &str, env: &str, build: &str) -> eyre::Result<PathBuf> {
+    if let Some(p) = std::env::var_os(env).filter(|v| !v.is_empty()) {
+        let p = PathBuf::from(p);
+        return if is_executable(&p) {
+            Ok(p)
+        } else {
+            Err(eyre!(
+                "{env}={} is not an executable file; build it with `{build}` or fix {env}",
+                p.display()
+            ))
+        };
+    }
+    let mut dirs = Vec::new();
+    if let Ok(exe) = std::env::current_exe() {
+        if let Some(dir) = exe.parent() {
+            dirs.push(dir.to_path_buf());
+            if dir.file_name().is_some_and(|n| n == "deps") {
+                dirs.extend(dir.parent().map(Path::to_path_buf));
+            }
+        }
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    dirs.iter()
+        .map(|d| d.join(name))
+        .find(|p| is_executable(p))
+        .ok_or_else(|| {
+            eyre!(
+                "binary {name} not found (looked at ${env}, next to this executable and in $PATH); \
+                 build it with `{build}` or set {env}"
+            )
+        })
+}
+
+/// The addresses a localnet listens on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ports {
+    /// L1 RPC.
+    pub l1_rpc: SocketAddr,
+    /// DA JSON-RPC.
+    pub da_rpc: SocketAddr,
+    /// Status server.
+    pub status: SocketAddr,
+    /// Per minitia: CometBFT RPC and Ethereum JSON-RPC (used by EVM minitias only).
+    pub minitias: Vec<(SocketAddr, SocketAddr)>,
+}
+
+impl Ports {
+    /// The documented defaults for `n` minitias, on 127.0.0.1.
+    pub fn defaults(n: usize) -> Self {
+        let a = |p: u16| SocketAddr::from(([127, 0, 0, 1], p));
+        Self {
+            l1_rpc: a(ports::L1_RPC),
+            da_rpc: a(ports::DA_RPC),
+            status: a(ports::STATUS),
+            minitias: (0..n as u16)
+                .map(|i| {
+                    (
+                        a(ports::MINITIA_RPC + 10 * i),
+                        a(ports::EVM_JSON_RPC + 10 * i),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Unused ports picked by the OS, for tests and parallel localnets.
+    pub fn free(n: usize) -> eyre::Result<Self> {
+        // Hold every listener until all are picked so no port is handed out twice.
+        let mut held = Vec::new();
+        let mut pick = || -> eyre::Result<SocketAddr> {
+            let l = TcpListener::bind("127.0.0.1:0")
+                .map_err(|e| eyre!("cannot find a free port: {e}"))?;
+            let a = l.local_addr()?;
+            held.push(l);
+            Ok(a)
+        };
+        let l1_rpc = pick()?;
+        let da_rpc = pick()?;
+        let status = pick()?;
+        let mut minitias = Vec::new();
+        for _ in 0..n {
+            minitias.push((pick()?, pick()?));
+        }
+        Ok(Self {
+            l1_rpc,
+            da_rpc,
+            status,
+            minitias,
+        })
+    }
+
+    /// Every address with what uses it.
+    pub fn all(&self, manifest: &Manifest) -> Vec<(SocketAddr, String)> {
+        let mut v = vec![
+            (self.da_rpc, "DA RPC".to_string()),
+            (self.l1_rpc, "L1 RPC".to_string()),
+            (self.status, "localnet status server".to_string()),
+        ];
+        for (m, (rpc, json)) in manifest.minitias.iter().zip(&self.minitias) {
+            v.push((*rpc, format!("minitia {} RPC", m.name)));
+            if m.vm == "evm" {
+                v.push((*json, format!("minitia {} JSON-RPC", m.name)));
+            }
+        }
+        v
+    }
+
+    /// Fails with a one-line error naming the first address in use.
+    pub fn check_free(&self, manifest: &Manifest) -> eyre::Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        for (addr, what) in self.all(manifest) {
+            if !seen.insert(addr) {
+                return Err(eyre!("{addr} is given to two components ({what})"));
+            }
+            if let Err(e) = TcpListener::bind(addr) {
+                return Err(eyre!(
+                    "port {} ({what}) is in use on {} ({e}); stop what holds it (another localnet: \
+                     `minitia localnet down`) or run `minitia localnet up --free-ports`",
+                    addr.port(),
+                    addr.ip()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What kind of process a component is.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// The DA node.
+    Da,
+    /// The settlement L1.
+    L1,
+    /// A minitia node.
+    Minitia,
+    /// An OPinit bot (batcher, proposer, executor, challenger) serving a minitia.
+    Bot,
+}
+
+/// How to tell that a component is up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe {
+    /// CometBFT RPC `/status` answers with a height of at least 1.
+    CometRpc(String),
+    /// celestia-node JSON-RPC `header.NetworkHead` answers (with the bearer token).
+    DaRpc {
+        /// URL.
+        url: String,
+        /// Bearer token.
+        token: String,
+    },
+    /// Ethereum JSON-RPC `eth_chainId` answers.
+    EthRpc(String),
+}
+
+/// One OS process of the localnet.
+#[derive(Debug, Clone)]
+pub struct Component {
+    /// Unique name: `da`, `l1`, a minitia's name, `<minitia>-<bot>`.
+    pub name: String,
+    /// Kind.
+    pub kind: Kind,
+    /// Binary.
+    pub program: PathBuf,
+    /// Arguments.
+    pub args: Vec<String>,
+    /// Signal that asks it to stop cleanly (the L1 handles SIGINT only).
+    pub stop_signal: i32,
+    /// Ready when every probe passes.
+    pub probes: Vec<Probe>,
+    /// Started only once every bridge exists (bots need their bridge id).
+    pub after_bridges: bool,
+}
+
+/// Options of the processes (block times).
+#[derive(Debug, Clone)]
+pub struct Timing {
+    /// L1 block time.
+    pub l1_block_time: Duration,
+    /// Minitia block time.
+    pub minitia_block_time: Duration,
+    /// DA block time.
+    pub da_block_time: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            l1_block_time: Duration::from_millis(1000),
+            minitia_block_time: Duration::from_millis(1000),
+            da_block_time: Duration::from_millis(2000),
+        }
+    }
+}
+
+/// Data dir of the L1.
+pub fn l1_home(home: &Path) -> PathBuf {
+    home.join("l1")
+}
+
+/// Data dir of the DA node.
+pub fn da_home(home: &Path) -> PathBuf {
+    home.join("da")
+}
+
+/// Home of minitia `name`.
+pub fn minitia_home(home: &Path, name: &str) -> PathBuf {
+    home.join("minitias").join(name)
+}
+
+fn url(a: SocketAddr) -> String {
+    format!("http://{a}")
+}
+
+/// Every component of the localnet described by `manifest`, in start order.
+///
+/// The OPinit bots (batcher, output proposer, bridge executor, challenger) are not in this
+/// list yet: their binaries do not exist in this repository. When they land each becomes an
+/// entry here with `kind: Kind::Bot`, `after_bridges: true` and its command line (for
+/// example `minitia <bot> --home <minitia home> --l1.rpc <l1> --da.rpc <da> --bridge-id N`).
+pub fn plan(
+    home: &Path,
+    manifest: &Manifest,
+    bins: &Binaries,
+    ports: &Ports,
+    t: &Timing,
+) -> Vec<Component> {
+    let h = |p: PathBuf| p.display().to_string();
+    let mut v = vec![
+        Component {
+            name: "da".into(),
+            kind: Kind::Da,
+            program: bins.da.clone(),
+            args: vec![
+                "--da.home".into(),
+                h(da_home(home)),
+                "--da.listen".into(),
+                ports.da_rpc.to_string(),
+                "--da.block-time-ms".into(),
+                t.da_block_time.as_millis().to_string(),
+                "--da.auth-token".into(),
+                manifest.da.auth_token.clone(),
+            ],
+            stop_signal: libc::SIGTERM,
+            probes: vec![Probe::DaRpc {
+                url: url(ports.da_rpc),
+                token: manifest.da.auth_token.clone(),
+            }],
+            after_bridges: false,
+        },
+        Component {
+            name: "l1".into(),
+            kind: Kind::L1,
+            program: bins.l1.clone(),
+            args: vec![
+                "start".into(),
+                "--home".into(),
+                h(l1_home(home)),
+                "--rpc.listen".into(),
+                ports.l1_rpc.to_string(),
+                "--block-time-ms".into(),
+                t.l1_block_time.as_millis().to_string(),
+                "--dev".into(),
+            ],
+            stop_signal: libc::SIGINT,
+            probes: vec![Probe::CometRpc(url(ports.l1_rpc))],
+            after_bridges: false,
+        },
+    ];
+    for (m, (rpc, json)) in manifest.minitias.iter().zip(&ports.minitias) {
+        let mut probes = vec![Probe::CometRpc(url(*rpc))];
+        if m.vm == "evm" {
+            probes.push(Probe::EthRpc(url(*json)));
+        }
+        v.push(Component {
+            name: m.name.clone(),
+            kind: Kind::Minitia,
+            program: bins.minitia.clone(),
+            args: vec![
+                "start".into(),
+                "--home".into(),
+                h(minitia_home(home, &m.name)),
+                "--rpc.listen".into(),
+                rpc.to_string(),
+                "--json-rpc.listen".into(),
+                json.to_string(),
+                "--sequencer.block-time".into(),
+                format!("{}ms", t.minitia_block_time.as_millis()),
+                "--sequencer.create-empty-blocks".into(),
+                "true".into(),
+            ],
+            stop_signal: libc::SIGTERM,
+            probes,
+            after_bridges: false,
+        });
+    }
+    v
+}
