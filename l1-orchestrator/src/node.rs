@@ -177,11 +177,12 @@ pub fn l1_app_with_engines(
     CosmosApp::new(
         config,
         vec![
-            Arc::new(crate::ophost::OphostModule::new(clock)),
+            Arc::new(crate::ophost::OphostModule::new(clock.clone())),
             Arc::new(crate::bond::BondModule),
             Arc::new(crate::fraud::FraudModule::new(engines)),
         ],
     )
+    .with_clock(clock)
 }
 
 /// A running L1: its RPC URL, node and clock. Dropping it stops the node.

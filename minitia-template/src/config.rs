@@ -276,6 +276,17 @@ pub struct BridgeConfig {
     pub proposer: bool,
     /// Relay deposits and serve withdrawal proofs (with the `executor` key).
     pub executor: bool,
+    /// Listen address of the executor's HTTP API (`/withdrawal/{sequence}`, `/status`).
+    #[serde(deserialize_with = "deserialize_socket_addr")]
+    pub api_listen: SocketAddr,
+    /// CometBFT RPC URL of the minitia the executor serves; empty = this home's `[rpc] listen`.
+    pub l2_rpc: String,
+    /// How often the executor polls both chains when idle.
+    #[serde(
+        serialize_with = "serialize_duration",
+        deserialize_with = "deserialize_duration"
+    )]
+    pub poll_interval: Duration,
 }
 
 impl Default for BridgeConfig {
@@ -283,6 +294,9 @@ impl Default for BridgeConfig {
         Self {
             proposer: true,
             executor: true,
+            api_listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            l2_rpc: String::new(),
+            poll_interval: Duration::from_millis(500),
         }
     }
 }

@@ -323,9 +323,15 @@ pub fn create_home(
             opts.bech32_prefix
         )));
     }
-    if opts.fee_denom.len() < 3 || !opts.fee_denom.chars().all(|c| c.is_ascii_alphanumeric()) {
+    let bridged = opts
+        .fee_denom
+        .strip_prefix(minitia_core::opinit::L2_DENOM_PREFIX)
+        .is_some_and(|h| h.len() == 64 && h.chars().all(|c| c.is_ascii_hexdigit()));
+    if !bridged
+        && (opts.fee_denom.len() < 3 || !opts.fee_denom.chars().all(|c| c.is_ascii_alphanumeric()))
+    {
         return Err(HomeError::Invalid(format!(
-            "invalid fee denom {:?}: use 3 or more letters or digits such as \"umin\"",
+            "invalid fee denom {:?}: use 3 or more letters or digits such as \"umin\", or the L2 denom of a bridged L1 token (l2/<64 hex>)",
             opts.fee_denom
         )));
     }
@@ -457,11 +463,25 @@ pub fn build_genesis(
         max_tx_bytes: 1024 * 1024,
         max_tx_gas: 100_000_000,
     };
-    let mut balances: Vec<(String, u128)> = operators
+    // A bridged fee token (`l2/…`) only enters through deposits, so every unit on the L2 is
+    // backed by the L1 escrow: no genesis balances then.
+    let bridged = opts
+        .fee_denom
+        .starts_with(minitia_core::opinit::L2_DENOM_PREFIX);
+    let mut balances: Vec<(String, u128)> = Vec::new();
+    if !bridged {
+        balances.extend(
+            operators
+                .iter()
+                .map(|k| (k.address.clone(), OPERATOR_BALANCE)),
+        );
+        balances.push((dev.address.clone(), DEV_BALANCE));
+    }
+    let executors: Vec<&str> = operators
         .iter()
-        .map(|k| (k.address.clone(), OPERATOR_BALANCE))
+        .filter(|k| k.name == "executor")
+        .map(|k| k.address.as_str())
         .collect();
-    balances.push((dev.address.clone(), DEV_BALANCE));
     // The SDK keeps genesis balances sorted by address.
     balances.sort();
     let balances: Vec<serde_json::Value> = balances
@@ -510,6 +530,7 @@ pub fn build_genesis(
             "send_enabled": [],
         },
         "minitia": {"name": opts.name, "vm": opts.vm},
+        "opchild": {"params": {"bridge_executors": executors}},
     });
     Ok(GenesisDoc {
         genesis_time: tendermint::Time::now(),

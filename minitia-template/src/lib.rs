@@ -1,6 +1,7 @@
 //! The minitia rollup node, generic over execution engine, DA and L1 client.
 
 pub mod batcher;
+pub mod bridge;
 pub mod config;
 pub mod home;
 pub mod run;

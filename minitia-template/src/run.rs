@@ -47,14 +47,17 @@ pub fn open_node(home: &Path, config: &NodeConfig) -> Result<Arc<Node<CosmosApp>
     open_node_with(home, config, Vec::new())
 }
 
-/// Opens the node of `home` with `config` and extra Cosmos modules (e.g. the Move VM's).
+/// Opens the node of `home` with `config`, the bridge's `opchild` module and extra Cosmos
+/// modules (e.g. the Move VM's).
 pub fn open_node_with(
     home: &Path,
     config: &NodeConfig,
     extra_modules: Vec<Arc<dyn Module>>,
 ) -> Result<Arc<Node<CosmosApp>>, RunError> {
     let (app_config, opts) = node_options(home, config)?;
-    Ok(Node::open(CosmosApp::new(app_config, extra_modules), opts)?)
+    let mut modules: Vec<Arc<dyn Module>> = vec![Arc::new(crate::bridge::opchild::OpchildModule)];
+    modules.extend(extra_modules);
+    Ok(Node::open(CosmosApp::new(app_config, modules), opts)?)
 }
 
 /// Reads the genesis and validator key of `home` and turns `config` into the app

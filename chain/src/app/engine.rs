@@ -51,6 +51,10 @@ enum Mode {
 pub struct CosmosApp {
     config: Arc<AppConfig>,
     modules: Vec<Arc<dyn Module>>,
+    /// The node's clock, for the block time `Simulate` runs at (as CheckTx does); without
+    /// one, simulation runs at time 0 and time-dependent messages (claims after a
+    /// finalization period) fail their estimate.
+    clock: Option<Arc<dyn crate::node::clock::Clock>>,
 }
 
 impl std::fmt::Debug for CosmosApp {
@@ -73,7 +77,15 @@ impl CosmosApp {
         Self {
             config: Arc::new(config),
             modules,
+            clock: None,
         }
+    }
+
+    /// Simulates txs at `clock`'s time (the node's clock, so a dev clock moved forward is
+    /// seen by gas estimates too).
+    pub fn with_clock(mut self, clock: Arc<dyn crate::node::clock::Clock>) -> Self {
+        self.clock = Some(clock);
+        self
     }
 
     /// App parameters.
@@ -470,7 +482,10 @@ impl CosmosApp {
         BlockContext {
             chain_id: self.config.chain_id.clone(),
             height: minitia_core::Height(height + 1),
-            time_unix_nanos: 0,
+            time_unix_nanos: self
+                .clock
+                .as_ref()
+                .map_or(0, |c| c.now().unix_timestamp_nanos()),
             proposer: Address::default(),
             max_gas: 0,
             last_block_hash: minitia_core::Hash32::ZERO,

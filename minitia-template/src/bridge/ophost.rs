@@ -1,0 +1,22 @@
+//! The L1 side's wire names the bridge bots and the CLI use: OPinit's `opinit.ophost.v1`
+//! message type URLs and query paths (the messages are [`minitia_chain::opinit`]'s), so the
+//! same executor drives our embedded L1 or a remote Initia L1.
+
+pub use minitia_chain::opinit::*;
+
+/// `MsgCreateBridge`.
+pub const MSG_CREATE_BRIDGE: &str = "/opinit.ophost.v1.MsgCreateBridge";
+/// `MsgProposeOutput`.
+pub const MSG_PROPOSE_OUTPUT: &str = "/opinit.ophost.v1.MsgProposeOutput";
+/// `MsgInitiateTokenDeposit`.
+pub const MSG_INITIATE_DEPOSIT: &str = "/opinit.ophost.v1.MsgInitiateTokenDeposit";
+/// `MsgFinalizeTokenWithdrawal`.
+pub const MSG_FINALIZE_WITHDRAWAL: &str = "/opinit.ophost.v1.MsgFinalizeTokenWithdrawal";
+/// `Query/Bridge`.
+pub const Q_BRIDGE: &str = "/opinit.ophost.v1.Query/Bridge";
+/// `Query/OutputProposal`.
+pub const Q_OUTPUT_PROPOSAL: &str = "/opinit.ophost.v1.Query/OutputProposal";
+/// `Query/OutputProposals`.
+pub const Q_OUTPUT_PROPOSALS: &str = "/opinit.ophost.v1.Query/OutputProposals";
+/// `Query/NextL1Sequence`.
+pub const Q_NEXT_L1_SEQUENCE: &str = "/opinit.ophost.v1.Query/NextL1Sequence";
