@@ -81,6 +81,7 @@ fn classify_message(msg: &str, height: u64) -> DaError {
     } else if msg.contains("from the future")
         || msg.contains("timed out")
         || msg.contains("mempool is full")
+        || msg.contains("shutting down")
     {
         DaError::Unavailable(msg.to_string())
     } else {
