@@ -3,5 +3,6 @@
 pub mod batcher;
 pub mod bridge;
 pub mod config;
+pub mod follower;
 pub mod home;
 pub mod run;

@@ -55,9 +55,15 @@ pub fn open_node_with(
     extra_modules: Vec<Arc<dyn Module>>,
 ) -> Result<Arc<Node<CosmosApp>>, RunError> {
     let (app_config, opts) = node_options(home, config)?;
+    Ok(Node::open(cosmos_app(app_config, extra_modules), opts)?)
+}
+
+/// The app every node of a Cosmos-engine minitia runs (sequencer and follower alike): bank,
+/// auth, the bridge's `opchild` module and `extra_modules`.
+pub fn cosmos_app(app_config: AppConfig, extra_modules: Vec<Arc<dyn Module>>) -> CosmosApp {
     let mut modules: Vec<Arc<dyn Module>> = vec![Arc::new(crate::bridge::opchild::OpchildModule)];
     modules.extend(extra_modules);
-    Ok(Node::open(CosmosApp::new(app_config, modules), opts)?)
+    CosmosApp::new(app_config, modules)
 }
 
 /// Reads the genesis and validator key of `home` and turns `config` into the app
