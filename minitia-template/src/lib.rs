@@ -3,6 +3,7 @@
 pub mod batcher;
 pub mod bridge;
 pub mod config;
+pub mod finality;
 pub mod follower;
 pub mod home;
 pub mod run;

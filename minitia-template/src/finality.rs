@@ -1,0 +1,193 @@
+//! How final the minitia's blocks are, as the L1 sees them: the heights behind the Ethereum
+//! block tags `safe` and `finalized` (and the same figures on status pages).
+//!
+//! - **safe**: the highest L2 height covered by a batch whose location (a DA pointer) or data
+//!   (inline blobs) is recorded on the L1 with `MsgRecordBatch` — anyone can now rebuild the
+//!   chain up to there from L1 + DA alone. (For inline batches the height counts once its first
+//!   blob is recorded; the batcher records every blob of a batch in one burst.)
+//! - **finalized**: the `l2_block_number` of the bridge's last finalized output on the L1
+//!   (`/opinit.ophost.v1.Query/LastFinalizedOutput`): its finalization period has passed, so
+//!   withdrawals up to there can be claimed and the challenge window is closed.
+//!
+//! Without an L1 (`[l1] rpc` empty) there is nothing beyond the sequencer's own seal:
+//! [`Finality::standalone`] makes both tags follow the latest block, as they did before.
+
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    Arc,
+};
+use std::time::Duration;
+
+use cosmrs::proto::cosmos::tx::v1beta1::{TxBody, TxRaw};
+use minitia_chain::{
+    client::RemoteChain,
+    opinit::{MsgRecordBatch, QueryBridgeRequest, QueryLastFinalizedOutputResponse},
+};
+use minitia_da::batch::BatchRecord;
+use prost::Message;
+use serde::Serialize;
+use tendermint_rpc::{query::Query, Client, Order};
+
+const RECORD_BATCH: &str = "/opinit.ophost.v1.MsgRecordBatch";
+const LAST_FINALIZED_OUTPUT: &str = "/opinit.ophost.v1.Query/LastFinalizedOutput";
+
+/// The safe and finalized L2 heights; shared by the RPC servers and the L1 watcher.
+#[derive(Debug)]
+pub struct Finality {
+    tracked: bool,
+    safe: AtomicU64,
+    finalized: AtomicU64,
+}
+
+/// A snapshot for status pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FinalityStatus {
+    /// Whether an L1 is watched (false: both follow the latest block).
+    pub tracked: bool,
+    /// Highest L2 height recorded in a batch on the L1.
+    pub safe: u64,
+    /// L2 height of the last finalized output.
+    pub finalized: u64,
+}
+
+impl Finality {
+    /// No L1: `safe` and `finalized` are the latest block.
+    pub fn standalone() -> Arc<Self> {
+        Arc::new(Self {
+            tracked: false,
+            safe: AtomicU64::new(0),
+            finalized: AtomicU64::new(0),
+        })
+    }
+
+    /// Tracked from an L1 by [`watch_l1`]; both start at 0 (genesis) until the L1 says more.
+    pub fn tracked() -> Arc<Self> {
+        Arc::new(Self {
+            tracked: true,
+            safe: AtomicU64::new(0),
+            finalized: AtomicU64::new(0),
+        })
+    }
+
+    /// The `safe` height given the chain's `head`.
+    pub fn safe(&self, head: u64) -> u64 {
+        if self.tracked {
+            self.safe.load(Ordering::Relaxed).min(head)
+        } else {
+            head
+        }
+    }
+
+    /// The `finalized` height given the chain's `head`.
+    pub fn finalized(&self, head: u64) -> u64 {
+        if self.tracked {
+            self.finalized.load(Ordering::Relaxed).min(head)
+        } else {
+            head
+        }
+    }
+
+    /// Raises the safe height (it never goes down).
+    pub fn note_safe(&self, height: u64) {
+        self.safe.fetch_max(height, Ordering::Relaxed);
+    }
+
+    /// Sets the finalized height. It can go down: a fraud proof deletes outputs.
+    pub fn note_finalized(&self, height: u64) {
+        self.finalized.store(height, Ordering::Relaxed);
+    }
+
+    /// A snapshot.
+    pub fn status(&self) -> FinalityStatus {
+        FinalityStatus {
+            tracked: self.tracked,
+            safe: self.safe.load(Ordering::Relaxed),
+            finalized: self.finalized.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The end height of the newest batch record of `bridge_id` on the L1, if any.
+pub async fn latest_recorded_height(
+    l1: &RemoteChain,
+    bridge_id: u64,
+) -> Result<Option<u64>, String> {
+    let query = Query::eq("record_batch.bridge_id", bridge_id.to_string());
+    let found = l1
+        .rpc()
+        .tx_search(query, false, 1, 10, Order::Descending)
+        .await
+        .map_err(|e| format!("tx_search on {}: {e}", l1.url()))?;
+    let mut best: Option<u64> = None;
+    for tx in found.txs {
+        if tx.tx_result.code.is_err() {
+            continue;
+        }
+        let Ok(raw) = TxRaw::decode(tx.tx.as_slice()) else {
+            continue;
+        };
+        let Ok(body) = TxBody::decode(raw.body_bytes.as_slice()) else {
+            continue;
+        };
+        for any in body.messages.iter().filter(|m| m.type_url == RECORD_BATCH) {
+            let Ok(msg) = MsgRecordBatch::decode(any.value.as_slice()) else {
+                continue;
+            };
+            if msg.bridge_id != bridge_id {
+                continue;
+            }
+            if let Ok((_, end)) = BatchRecord::from_bytes(&msg.batch_bytes).and_then(|r| r.range())
+            {
+                best = Some(best.map_or(end, |b| b.max(end)));
+            }
+        }
+    }
+    Ok(best)
+}
+
+/// The L2 height of the last finalized output of `bridge_id` (0 when none).
+pub async fn finalized_height(l1: &RemoteChain, bridge_id: u64) -> Result<u64, String> {
+    let r: QueryLastFinalizedOutputResponse = l1
+        .query_proto(
+            LAST_FINALIZED_OUTPUT,
+            &QueryBridgeRequest { bridge_id },
+            None,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(r.output_proposal.map_or(0, |o| o.l2_block_number))
+}
+
+/// Polls the L1 every `every` and updates `finality` until `shutdown` resolves. Errors are
+/// logged (once per change of message) and retried; the figures keep their last values.
+pub async fn watch_l1(
+    finality: Arc<Finality>,
+    l1: RemoteChain,
+    bridge_id: u64,
+    every: Duration,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    let mut last_error = String::new();
+    loop {
+        let round = async {
+            if let Some(h) = latest_recorded_height(&l1, bridge_id).await? {
+                finality.note_safe(h);
+            }
+            finality.note_finalized(finalized_height(&l1, bridge_id).await?);
+            Ok::<(), String>(())
+        };
+        match round.await {
+            Ok(()) => last_error.clear(),
+            Err(e) if e != last_error => {
+                tracing::warn!(error = %e, "cannot read batch records / finalized outputs from the L1");
+                last_error = e;
+            }
+            Err(_) => {}
+        }
+        tokio::select! {
+            _ = &mut shutdown => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+    }
+}
