@@ -486,3 +486,49 @@ fn eth_call_reports_revert_reason_with_code_3() {
         .unwrap();
     assert_eq!(g["number"], "0x0");
 }
+
+#[test]
+fn safe_and_finalized_tags_follow_the_finality_tracker() {
+    let k = SigningKey::from_slice(&[21; 32]).unwrap();
+    let a = k.public_key().account_id("init").unwrap();
+    let mut n = start(&[], std::slice::from_ref(&a));
+    let finality = minitia_template::finality::Finality::tracked();
+    n.api = EthApi::with_finality(n.node.clone(), finality.clone());
+    assert_eq!(n.node.produce_block().unwrap(), Some(1));
+    let acc_num = {
+        let view = n.node.latest_view().unwrap();
+        let evm_addr = Address::from_slice(&a.to_bytes());
+        minitia_vm_evm::db::read_account(&view, &evm_addr)
+            .unwrap()
+            .unwrap()
+            .account_number
+    };
+    let out = n
+        .node
+        .submit_tx(cosmos_send(&k, &a, 1, 0, acc_num))
+        .unwrap();
+    assert_eq!(out.code, 0, "{}", out.log);
+    assert_eq!(n.node.produce_block().unwrap(), Some(2));
+    assert_eq!(n.node.produce_block().unwrap(), Some(3));
+    let number =
+        |tag: &str| quantity(&call(&n, "eth_getBlockByNumber", json!([tag, false]))["number"]);
+    // Nothing recorded on the L1 yet: both tags are the genesis block.
+    assert_eq!((number("safe"), number("finalized")), (0, 0));
+    finality.note_safe(2);
+    finality.note_finalized(1);
+    assert_eq!(number("latest"), 3);
+    assert_eq!(number("safe"), 2);
+    assert_eq!(number("finalized"), 1);
+    // A batch record beyond the head (a follower catching up) is capped at the head.
+    finality.note_safe(10);
+    assert_eq!(number("safe"), 3);
+    // State reads at a tag use that block's state.
+    let bal = |tag: &str| {
+        quantity(&call(
+            &n,
+            "eth_getBalance",
+            json!([format!("0x{}", hex::encode(a.to_bytes())), tag]),
+        ))
+    };
+    assert_eq!(bal("finalized"), bal("earliest"));
+}

@@ -1,10 +1,11 @@
 //! The Ethereum JSON-RPC of an EVM minitia, over HTTP and websocket (default port 8545).
 //!
 //! Every answer is read from committed data: blocks and results from the block store, state
-//! from the state store at the requested height. Block tags: `latest`, `pending`, `safe` and
-//! `finalized` all mean the latest committed block (the sequencer's blocks are final once
-//! sealed; DA- and L1-based `safe`/`finalized` come with those components), `earliest` is
-//! the genesis state (block 0). The Ethereum block hash of height `h` is its CometBFT block
+//! from the state store at the requested height. Block tags: `latest` and `pending` are the
+//! latest committed block (`pending` nonces also count txs this node admitted to its mempool);
+//! `safe` is the highest block covered by a batch recorded on the L1 and `finalized` the last
+//! block of the bridge's last finalized output (see [`minitia_template::finality`]; with no L1
+//! configured both are the latest block); `earliest` is the genesis state (block 0). The Ethereum block hash of height `h` is its CometBFT block
 //! hash, and a tx's hash is keccak256 of its raw bytes, found through the `ethereum_tx.tx_hash`
 //! event index. Cosmos txs share the blocks; they occupy tx positions but are not listed as
 //! Ethereum txs.
@@ -23,6 +24,7 @@ use std::sync::{Arc, Mutex};
 
 use minitia_chain::{node::Node, rpc::RpcBackend};
 use minitia_core::{BlockContext, Hash32, Height, TxResult};
+use minitia_template::finality::Finality;
 use revm::{
     context::{result::ExecutionResult, TxEnv},
     primitives::{Address, Bytes, TxKind, B256, U256},
@@ -107,6 +109,8 @@ pub struct EthApi {
     /// `pending` tag (pruned once the chain catches up, or after a minute, so a tx dropped
     /// from the mempool does not leave a nonce gap behind).
     pending: Mutex<std::collections::HashMap<Address, (u64, std::time::Instant)>>,
+    /// Heights behind the `safe` and `finalized` tags.
+    finality: Arc<Finality>,
 }
 
 impl std::fmt::Debug for EthApi {
@@ -137,12 +141,19 @@ fn internal<E: std::fmt::Display>(e: E) -> RpcErr {
 }
 
 impl EthApi {
-    /// An API over `node`.
+    /// An API over `node` with no L1: `safe` and `finalized` are the latest block.
     pub fn new(node: Arc<Node<EvmApp>>) -> Arc<Self> {
+        Self::with_finality(node, Finality::standalone())
+    }
+
+    /// An API over `node` whose `safe`/`finalized` tags follow `finality` (kept current from
+    /// the L1 by [`minitia_template::finality::watch_l1`]).
+    pub fn with_finality(node: Arc<Node<EvmApp>>, finality: Arc<Finality>) -> Arc<Self> {
         Arc::new(Self {
             node,
             filters: Mutex::new(filters::Filters::default()),
             pending: Mutex::new(Default::default()),
+            finality,
         })
     }
 
@@ -355,7 +366,9 @@ impl EthApi {
         let n = match tag {
             None => head,
             Some(Value::String(s)) => match s.as_str() {
-                "latest" | "pending" | "safe" | "finalized" => head,
+                "latest" | "pending" => head,
+                "safe" => self.finality.safe(head),
+                "finalized" => self.finality.finalized(head),
                 "earliest" => 0,
                 other => parse_u64(other)?,
             },
