@@ -553,3 +553,125 @@ async fn batcher_without_da_records_every_batch_inline() {
     n.da.shutdown().await;
     n.l1.shutdown().await;
 }
+
+/// Puts the last recorded batch back in flight in the WAL, as if the batcher had been killed
+/// after the L1 included its record(s) but before the WAL said so.
+async fn rewind_last_batch(n: &Net, da_url: &str) -> (u64, u64) {
+    use minitia_template::batcher::wal::{Pending, Route, Wal};
+    let mut wal = Wal::open(&n.wal, 1).unwrap();
+    let last = wal.state().last.clone().unwrap();
+    let l1 = RemoteChain::new(&n.l1.url).unwrap();
+    let records = recorded_batches(l1.rpc(), n.bridge, Some(&n.sub.address()), 1)
+        .await
+        .unwrap();
+    let mine: Vec<_> = records
+        .iter()
+        .filter(|r| r.record.as_ref().unwrap().range().unwrap() == (last.start, last.end))
+        .collect();
+    let floor = mine.iter().map(|r| r.l1_height).min().unwrap() - 1;
+    let (blobs, route, pointers) = match mine[0].record.clone().unwrap() {
+        BatchRecord::Da {
+            namespace,
+            header,
+            chunks,
+            ..
+        } => {
+            assert_eq!(mine.len(), 1);
+            let mut c = CelestiaDaConfig::new(da_url, namespace);
+            c.auth_token = Some(DA_TOKEN.into());
+            let d = CelestiaDa::connect(c).await.unwrap();
+            let mut blobs = Vec::new();
+            let mut pointers = chunks.clone();
+            pointers.push(header);
+            for p in &pointers {
+                blobs.push(d.get(namespace, *p).await.unwrap());
+            }
+            (blobs, Route::Da, Some(pointers))
+        }
+        BatchRecord::Inline { .. } => {
+            // chunks in order, then the header, as the batcher stores them
+            let mut blobs: Vec<Vec<u8>> = mine
+                .iter()
+                .map(|r| match r.record.clone().unwrap() {
+                    BatchRecord::Inline { blob } => blob,
+                    other => panic!("mixed routes: {other:?}"),
+                })
+                .collect();
+            blobs.sort_by_key(|b| (b[0] == 0, b.get(17..25).map(|x| x.to_vec())));
+            (blobs, Route::Inline, None)
+        }
+    };
+    let (file, sum) = wal.store_blobs(last.start, last.end, &blobs).unwrap();
+    let recorded = vec![None; if route == Route::Da { 1 } else { blobs.len() }];
+    let pending = Pending {
+        start: last.start,
+        end: last.end,
+        route,
+        blobs_file: file,
+        blobs_sha256: sum,
+        blob_count: blobs.len(),
+        raw_len: last.raw_len,
+        l1_floor: floor,
+        da_pointers: pointers,
+        recorded,
+        record_seq: Some(0),
+    };
+    wal.update(|s| {
+        s.next_start = last.start;
+        s.pending = Some(pending);
+        match route {
+            Route::Da => s.batches_da -= 1,
+            Route::Inline => s.batches_inline -= 1,
+        }
+    })
+    .unwrap();
+    (last.start, last.end)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn batcher_killed_after_the_l1_record_does_not_record_twice() {
+    let n = net().await;
+    let da_url = n.da.url();
+    // DA route
+    let cfg = batcher_config(&n.l2, n.bridge, &n.wal, Duration::from_secs(60));
+    let r = spawn_batcher(cfg.clone(), n.sub.clone(), Some(lazy_da(&da_url, &n.l2)));
+    let st = r.status.clone();
+    wait_for("two DA batches", 30, || st.get().batches_da >= 2).await;
+    r.stop().await;
+    let (_, end) = rewind_last_batch(&n, &da_url).await;
+    let r = spawn_batcher(cfg.clone(), n.sub.clone(), Some(lazy_da(&da_url, &n.l2)));
+    let st = r.status.clone();
+    wait_for("a batch after the resumed one", 30, || {
+        st.get().next_height > end + 1
+    })
+    .await;
+    r.stop().await;
+    // inline route (no DA)
+    let r = spawn_batcher(cfg.clone(), n.sub.clone(), None::<LazyCelestiaDa>);
+    let st = r.status.clone();
+    wait_for("an inline batch", 30, || st.get().batches_inline >= 1).await;
+    r.stop().await;
+    let (_, end) = rewind_last_batch(&n, &da_url).await;
+    let r = spawn_batcher(cfg.clone(), n.sub.clone(), None::<LazyCelestiaDa>);
+    let st = r.status.clone();
+    wait_for("a batch after the resumed inline one", 30, || {
+        st.get().next_height > end + 1
+    })
+    .await;
+    let status = st.get();
+    r.stop().await;
+    // `verify` fails on any record seen twice, and on gaps
+    let v = verify(
+        &n.l1.url,
+        n.bridge,
+        &n.sub.address(),
+        &da_url,
+        &n.l2,
+        status.next_height - 1,
+    )
+    .await;
+    assert!(v.batches.iter().any(|b| b.2 == "l1") && v.batches.iter().any(|b| b.2 == "da"));
+    n.l2.stop().await;
+    n.da.shutdown().await;
+    n.l1.shutdown().await;
+}

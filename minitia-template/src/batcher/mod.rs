@@ -6,7 +6,7 @@
 //! 1. **cut**: every `[batch] interval` (or as soon as `max_blocks` blocks are waiting) the
 //!    next range `start..=end` is read over RPC (`block`), each block re-encoded as the
 //!    CometBFT protobuf `Block`, compressed and chunked; the blobs go to disk first;
-//! 2. **post** (DA route): the blobs go to DA with [`submit_with_retry`] (backoff while DA is
+//! 2. **post** (DA route): the blobs go to DA with the backoff of [`minitia_da::retry`] (while DA is
 //!    down); their pointers go to disk;
 //! 3. **record**: one `Da` record (DA route), or one `Inline` record per blob (L1 route),
 //!    each sent through [`TxSubmitter`] after checking the L1 for a record of the same range
@@ -39,7 +39,7 @@ use minitia_chain::client::{
 use minitia_core::{BlobPointer, DaClient, DaError, L1Client, Namespace};
 use minitia_da::{
     batch::{self, BatchChunk, BatchHeader, BatchRecord},
-    retry::{submit_with_retry, Outage, RetryPolicy, SubmitError as DaSubmitError},
+    retry::{Next, Outage, RetryPolicy},
     CelestiaDa, CelestiaDaConfig, MAX_BLOB_SIZE,
 };
 use serde::Serialize;
@@ -54,6 +54,8 @@ use crate::{
     home::{AccountKey, COSMOS_HD_PATH},
 };
 
+/// The status file a running batcher keeps in its WAL folder.
+pub const STATUS_FILE: &str = "status.json";
 /// Largest decompressed batch the batcher reads back (when re-chunking for failover).
 const MAX_RAW_BATCH: usize = 1 << 30;
 /// Overhead of an `Inline` record around its blob, plus the message and tx envelope.
@@ -332,12 +334,25 @@ impl<D: DaClient> Batcher<D> {
             };
             let sub = self.submitter.status();
             self.status.update(|s| s.submitter = sub);
+            self.write_status_file();
             if !wait.is_zero() {
                 tokio::select! {
                     _ = &mut shutdown => return Ok(()),
                     _ = tokio::time::sleep(wait) => {}
                 }
             }
+        }
+    }
+
+    /// Writes the status as JSON to `<wal_dir>/status.json` (for localnet and scrapers that
+    /// run in another process); best effort, not fsynced.
+    fn write_status_file(&self) {
+        let Ok(json) = serde_json::to_vec_pretty(&self.status.get()) else {
+            return;
+        };
+        let tmp = self.cfg.wal_dir.join("status.json.tmp");
+        if std::fs::write(&tmp, json).is_ok() {
+            let _ = std::fs::rename(&tmp, self.cfg.wal_dir.join(STATUS_FILE));
         }
     }
 
@@ -448,6 +463,7 @@ impl<D: DaClient> Batcher<D> {
             l1_floor,
             da_pointers: None,
             recorded: vec![None; if route == Route::Da { 1 } else { blobs.len() }],
+            record_seq: None,
         };
         self.wal.update(|s| s.pending = Some(p))?;
         self.last_cut = Instant::now();
@@ -475,6 +491,9 @@ impl<D: DaClient> Batcher<D> {
 
     async fn drive(&mut self, p: Pending) -> Result<(), BatcherError> {
         let blobs = self.wal.load_blobs(&p)?;
+        if let Some(seq) = p.record_seq {
+            self.settle(seq).await?;
+        }
         match p.route {
             Route::Da => self.drive_da(p, blobs).await,
             Route::Inline => self.drive_inline(p, blobs).await,
@@ -505,34 +524,52 @@ impl<D: DaClient> Batcher<D> {
         let mut pointers = Vec::with_capacity(blobs.len());
         for g in groups {
             let n = g.len();
-            self.status.update(|s| s.da_down = false);
-            match submit_with_retry(da, self.cfg.namespace, g, &mut self.outage).await {
-                Ok(ps) if ps.len() == n => pointers.extend(ps),
-                Ok(ps) => {
-                    return Err(BatcherError::DaRejected(format!(
-                        "DA returned {} pointers for {n} blobs",
-                        ps.len()
-                    )))
+            // the backoff of `submit_with_retry`, unrolled so the status shows the outage
+            // while it lasts
+            let ps = loop {
+                let err = match da.submit(self.cfg.namespace, g.clone()).await {
+                    Ok(ps) => {
+                        self.outage.on_success();
+                        self.status.update(|s| s.da_down = false);
+                        break ps;
+                    }
+                    Err(e) => e,
+                };
+                match self.outage.on_error(err.clone(), Instant::now()) {
+                    Next::RetryAfter(delay) => {
+                        warn!(error = %err, retry_in = ?delay, "DA submit failed; retrying");
+                        let msg = format!("DA: {err}");
+                        self.status.update(|s| {
+                            s.da_down = true;
+                            s.last_error = Some(msg);
+                        });
+                        tokio::time::sleep(delay).await;
+                    }
+                    Next::FailOver { down_for } => {
+                        error!(
+                            down_for = ?down_for,
+                            last_error = %err,
+                            "DA UNAVAILABLE PAST THE FAILOVER LIMIT: batches now go to the L1 \
+                             (MsgRecordBatch inline) until DA answers again"
+                        );
+                        self.failed_over = true;
+                        self.status.update(|s| {
+                            s.da_failover = true;
+                            s.da_down = true;
+                            s.failovers += 1;
+                        });
+                        return Ok(None);
+                    }
+                    Next::GiveUp(e) => return Err(BatcherError::DaRejected(e.to_string())),
                 }
-                Err(DaSubmitError::FailOver { down_for, last }) => {
-                    error!(
-                        down_for = ?down_for,
-                        last_error = %last,
-                        "DA UNAVAILABLE PAST THE FAILOVER LIMIT: batches now go to the L1 \
-                         (MsgRecordBatch inline) until DA answers again"
-                    );
-                    self.failed_over = true;
-                    self.status.update(|s| {
-                        s.da_failover = true;
-                        s.da_down = true;
-                        s.failovers += 1;
-                    });
-                    return Ok(None);
-                }
-                Err(DaSubmitError::Rejected(e)) => {
-                    return Err(BatcherError::DaRejected(e.to_string()))
-                }
+            };
+            if ps.len() != n {
+                return Err(BatcherError::DaRejected(format!(
+                    "DA returned {} pointers for {n} blobs",
+                    ps.len()
+                )));
             }
+            pointers.extend(ps);
         }
         Ok(Some(pointers))
     }
@@ -629,6 +666,7 @@ impl<D: DaClient> Batcher<D> {
             recorded[i] = Some(hash.clone());
             self.wal.update(|s| {
                 if let Some(q) = s.pending.as_mut() {
+                    q.record_seq = None;
                     if let Some(slot) = q.recorded.get_mut(i) {
                         *slot = Some(hash);
                     }
@@ -663,7 +701,47 @@ impl<D: DaClient> Batcher<D> {
             .collect())
     }
 
-    async fn record(&self, record: &BatchRecord) -> Result<String, BatcherError> {
+    /// The signer's account sequence on the L1.
+    async fn l1_sequence(&self) -> Result<u64, BatcherError> {
+        let me = self.submitter.address();
+        let acc = self
+            .submitter
+            .chain()
+            .account(&me)
+            .await
+            .map_err(|e| BatcherError::L1(e.to_string()))?;
+        Ok(acc.map(|(_, seq)| seq).unwrap_or(0))
+    }
+
+    /// A record tx signed at sequence `seq` may still be in the L1 mempool (the batcher was
+    /// stopped while it waited): wait until the account sequence passes `seq` or the
+    /// inclusion timeout has gone by, so the L1 index shows it before we look.
+    async fn settle(&self, seq: u64) -> Result<(), BatcherError> {
+        let deadline = Instant::now() + self.submitter.config().inclusion_timeout;
+        loop {
+            let now = self.l1_sequence().await?;
+            if now > seq {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                warn!(
+                    sequence = seq,
+                    "the last record tx never landed; recording again"
+                );
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Sends one record, noting the account sequence in the WAL first (see [`Self::settle`]).
+    async fn record(&mut self, record: &BatchRecord) -> Result<String, BatcherError> {
+        let seq = self.l1_sequence().await?;
+        self.wal.update(|s| {
+            if let Some(q) = s.pending.as_mut() {
+                q.record_seq = Some(seq);
+            }
+        })?;
         let msg = MsgRecordBatch {
             submitter: self.submitter.address(),
             bridge_id: self.cfg.bridge_id,

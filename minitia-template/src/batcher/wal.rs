@@ -67,6 +67,12 @@ pub struct Pending {
     pub da_pointers: Option<Vec<BlobPointer>>,
     /// Tx hash of each blob's record (Inline route), or of the one record (DA route, index 0).
     pub recorded: Vec<Option<String>>,
+    /// The signer's L1 account sequence just before the last record tx was signed, while
+    /// that tx's fate is unknown: after a crash the batcher waits for the sequence to move
+    /// past it (the tx landed) or for the inclusion timeout (it was dropped) before looking
+    /// for the record, so a tx still in the mempool is not recorded a second time.
+    #[serde(default)]
+    pub record_seq: Option<u64>,
 }
 
 /// A batch that is recorded on the L1.
@@ -273,6 +279,7 @@ mod tests {
             l1_floor: 7,
             da_pointers: None,
             recorded: vec![None, Some("AB".into()), None],
+            record_seq: Some(4),
         };
         wal.update(|s| s.pending = Some(p.clone())).unwrap();
         drop(wal);
