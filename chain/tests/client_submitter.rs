@@ -124,10 +124,7 @@ async fn submits_resyncs_bumps_and_reports() {
     assert_eq!(t.code, 0);
     assert_eq!(t.attr("transfer", "amount"), Some("10umin"));
     assert_eq!(
-        chain
-            .balance(&account(&b).to_string(), DENOM)
-            .await
-            .unwrap(),
+        chain.balance(account(&b).as_ref(), DENOM).await.unwrap(),
         10
     );
 
@@ -143,15 +140,12 @@ async fn submits_resyncs_bumps_and_reports() {
     assert!(st.resyncs >= 1, "{st:?}");
     assert_eq!(st.succeeded, 2);
     assert_eq!(
-        chain
-            .balance(&account(&b).to_string(), DENOM)
-            .await
-            .unwrap(),
+        chain.balance(account(&b).as_ref(), DENOM).await.unwrap(),
         13
     );
     assert_eq!(
         chain
-            .account(&account(&a).to_string())
+            .account(account(&a).as_ref())
             .await
             .unwrap()
             .unwrap()
@@ -167,10 +161,7 @@ async fn submits_resyncs_bumps_and_reports() {
         .unwrap();
     assert!(cheap.status().fee_bumps >= 1, "{:?}", cheap.status());
     assert_eq!(
-        chain
-            .balance(&account(&b).to_string(), DENOM)
-            .await
-            .unwrap(),
+        chain.balance(account(&b).as_ref(), DENOM).await.unwrap(),
         17
     );
 
@@ -189,10 +180,7 @@ async fn submits_resyncs_bumps_and_reports() {
     assert!(low.status().low_balance);
 
     // A message the chain refuses: no retries, the chain's code and log, nothing moves.
-    let before = chain
-        .balance(&account(&b).to_string(), DENOM)
-        .await
-        .unwrap();
+    let before = chain.balance(account(&b).as_ref(), DENOM).await.unwrap();
     let err = s1
         .submit(vec![send(&a, &account(&b), 10_000_000_000)], "")
         .await
@@ -201,10 +189,7 @@ async fn submits_resyncs_bumps_and_reports() {
     assert!(matches!(err, SubmitError::Rejected { .. }), "{err}");
     assert!(err.to_string().contains("insufficient funds"), "{err}");
     assert_eq!(
-        chain
-            .balance(&account(&b).to_string(), DENOM)
-            .await
-            .unwrap(),
+        chain.balance(account(&b).as_ref(), DENOM).await.unwrap(),
         before
     );
     assert_eq!(s1.status().failed, 1);
