@@ -97,7 +97,8 @@ impl EvmApp {
     /// The app for a chain with Cosmos config `cosmos` (its chain id, fee denom and minimum gas
     /// price also set the EVM's chain id, native token and base fee).
     pub fn new(cosmos: CosmosApp) -> Self {
-        let evm = EvmEngine::new(EvmParams::from_app_config(cosmos.config()));
+        let evm = EvmEngine::new(EvmParams::from_app_config(cosmos.config()))
+            .with_bridge(cosmos.config().clone());
         Self { cosmos, evm }
     }
 
@@ -194,7 +195,9 @@ impl ExecutionEngine for EvmApp {
         state: &dyn StateView,
         txs: &[AppTx],
     ) -> Result<BlockOutput, EngineError> {
-        let mut block = Overlay::new(state);
+        // Reads repeated across the block's txs (fee collector, hot contracts) hit memory.
+        let cache = minitia_core::ReadCache::new(state);
+        let mut block = Overlay::new(&cache);
         if ctx.height.0 > 1 {
             let key = [BLOCK_HASH_PREFIX, &(ctx.height.0 - 1).to_be_bytes()].concat();
             block.set(key, ctx.last_block_hash.0.to_vec());

@@ -16,12 +16,14 @@ use revm::{
         BlockEnv, CfgEnv, Context, TxEnv,
     },
     context_interface::block::BlobExcessGasAndPrice,
+    handler::EthPrecompiles,
     primitives::{hardfork::SpecId, Address, Bytes, KECCAK_EMPTY, U256},
     state::EvmState,
     ExecuteEvm, MainBuilder, MainContext,
 };
 
 use crate::{
+    bridge::BridgePrecompiles,
     db::{read_account, read_balance, DbError, LoadedAccounts, StateDb},
     errors::{code, err},
     keys,
@@ -83,6 +85,9 @@ pub type CallOutcome = Result<ExecutionResult, TxError>;
 pub struct EvmEngine {
     params: Arc<EvmParams>,
     fee_collector: Address,
+    /// The chain's app config, for the withdrawal precompile's opchild path (see
+    /// [`crate::bridge`]); `None` = withdrawals through the precompile are refused.
+    bridge: Option<Arc<AppConfig>>,
 }
 
 fn fatal(e: DbError) -> EngineError {
@@ -114,7 +119,26 @@ impl EvmEngine {
         Self {
             params: Arc::new(params),
             fee_collector: keys::to_evm(&auth::module_address(FEE_COLLECTOR)),
+            bridge: None,
         }
+    }
+
+    /// Enables native-token withdrawals through the bridge precompile (the chain runs the
+    /// opchild module with `app`).
+    pub fn with_bridge(mut self, app: AppConfig) -> Self {
+        self.bridge = Some(Arc::new(app));
+        self
+    }
+
+    fn precompiles(&self, view: &dyn StateView) -> Result<BridgePrecompiles, EngineError> {
+        let bridged = match &self.bridge {
+            Some(_) => crate::bridge::native_is_bridged(view, &self.params.denom)?,
+            None => false,
+        };
+        Ok(BridgePrecompiles::new(
+            EthPrecompiles::new(SpecId::PRAGUE),
+            bridged,
+        ))
     }
 
     /// The parameters.
@@ -163,12 +187,14 @@ impl EvmEngine {
         tx: TxEnv,
         opts: CallOptions,
     ) -> Result<Result<Transacted, TxError>, EngineError> {
+        let precompiles = self.precompiles(view)?;
         let db = StateDb::new(view, &self.params.denom);
         let mut evm = Context::mainnet()
             .with_db(db)
             .with_block(self.block_env(ctx))
             .with_cfg(self.cfg_env(opts))
-            .build_mainnet();
+            .build_mainnet()
+            .with_precompiles(precompiles);
         match evm.transact(tx) {
             Ok(r) => Ok(Ok((
                 r,
@@ -189,12 +215,14 @@ impl EvmEngine {
         tx: TxEnv,
     ) -> Result<Result<(ExecutionResult, crate::trace::CallTracer), TxError>, EngineError> {
         use revm::InspectEvm;
+        let precompiles = self.precompiles(view)?;
         let db = StateDb::new(view, &self.params.denom);
         let mut evm = Context::mainnet()
             .with_db(db)
             .with_block(self.block_env(ctx))
             .with_cfg(self.cfg_env(CallOptions::default()))
-            .build_mainnet_with_inspector(crate::trace::CallTracer::default());
+            .build_mainnet_with_inspector(crate::trace::CallTracer::default())
+            .with_precompiles(precompiles);
         match evm.inspect_one_tx(tx) {
             Ok(r) => Ok(Ok((r, std::mem::take(&mut evm.inspector)))),
             Err(EVMError::Transaction(t)) => Ok(Err(invalid_tx(t))),
@@ -378,6 +406,9 @@ impl EvmEngine {
         let burned = u128::from(self.params.base_fee) * u128::from(gas_used);
         if burned > 0 {
             self.add_balance(block, &self.fee_collector, burned)?;
+        }
+        if let (Some(app), ExecutionResult::Success { logs, .. }) = (&self.bridge, &exec) {
+            crate::bridge::apply_withdrawals(app, ctx, block, logs, &mut result.events)?;
         }
         let contract_address = exec.created_address();
         let (status, output) = match &exec {

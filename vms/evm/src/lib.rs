@@ -1,6 +1,7 @@
 //! The EVM execution engine (revm) for EVM minitias.
 
 pub mod app;
+pub mod bridge;
 pub mod db;
 pub mod engine;
 pub mod errors;

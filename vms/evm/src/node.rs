@@ -18,7 +18,10 @@ pub const DEFAULT_JSON_RPC: &str = "127.0.0.1:8545";
 pub fn open_node(home: &Path, config: &NodeConfig) -> Result<Arc<Node<EvmApp>>, RunError> {
     let (app_config, opts) = minitia_template::run::node_options(home, config)?;
     Ok(Node::open(
-        EvmApp::new(CosmosApp::new(app_config, vec![])),
+        EvmApp::new(CosmosApp::new(
+            app_config,
+            vec![Arc::new(minitia_template::bridge::opchild::OpchildModule)],
+        )),
         opts,
     )?)
 }
