@@ -94,6 +94,22 @@ pub struct Node<A: ChainApp> {
     pub(crate) validators: validator::Set,
     /// Set when the node follows a sequencer instead of producing blocks.
     pub(crate) follow: Option<super::follow::FollowState>,
+    /// A deliberately wrong write the producer adds to one block (fault injection on dev
+    /// chains, see [`Node::inject_wrong_state`]); `None` in normal operation.
+    pub(crate) injected: Mutex<Option<InjectedWrite>>,
+}
+
+/// A bogus write added to the write set of block `height` after execution, so the state
+/// root after it (header `height + 1`'s `app_hash`) is wrong. Fault injection for testing
+/// challengers; callers must only set it on dev chains.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InjectedWrite {
+    /// The block whose state transition is made wrong.
+    pub height: u64,
+    /// Key written.
+    pub key: Vec<u8>,
+    /// Value written.
+    pub value: Vec<u8>,
 }
 
 impl<A: ChainApp> std::fmt::Debug for Node<A> {
@@ -195,6 +211,7 @@ impl<A: ChainApp> Node<A> {
             validators,
             follow,
             opts,
+            injected: Mutex::new(None),
         });
         if block_height == state_height + 1 {
             tracing::warn!(
@@ -359,6 +376,22 @@ impl<A: ChainApp> Node<A> {
     /// The block store.
     pub fn blocks(&self) -> &BlockStore {
         &self.blocks
+    }
+
+    /// Runs `f` on the state store, read-locked (a challenger builds fraud-proof witnesses
+    /// from its retained versions).
+    pub fn with_store<R>(&self, f: impl FnOnce(&Store) -> R) -> R {
+        f(&read(&self.store))
+    }
+
+    /// Makes the producer apply a wrong state transition at `w.height` (one extra write).
+    /// Fault injection for dev chains only: the caller checks that the chain is one.
+    pub fn inject_wrong_state(&self, w: InjectedWrite) {
+        tracing::warn!(
+            height = w.height,
+            "fault injection: block's state transition will be wrong"
+        );
+        *lock(&self.injected) = Some(w);
     }
 
     /// Pending tx count.

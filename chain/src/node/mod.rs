@@ -20,7 +20,7 @@ pub mod mempool;
 mod producer;
 mod rpc_backend;
 
-pub use instance::{Node, NodeError, NodeOptions};
+pub use instance::{InjectedWrite, Node, NodeError, NodeOptions};
 
 use minitia_core::{
     Address, BlockContext, ExecutionEngine, StateError, StateView, TxError, WriteSet,

@@ -139,10 +139,17 @@ impl<A: ChainApp> Node<A> {
             Hash32::from_slice(id.hash.as_bytes()).unwrap_or_default()
         });
         let ctx = self.block_context(height, time, last_hash);
-        let out = self
+        let mut out = self
             .app
             .execute_block(&ctx, &view, &txs)
             .map_err(|source| NodeError::Engine { height, source })?;
+        if let Some(w) = lock(&self.injected).as_ref().filter(|w| w.height == height) {
+            tracing::warn!(
+                height,
+                "fault injection: adding a bogus write to this block"
+            );
+            out.writes.0.insert(w.key.clone(), Some(w.value.clone()));
+        }
         let block = Block::new(header, raw, evidence::List::default(), last_commit);
         let block_id = block::Id {
             hash: block.header.hash(),
