@@ -4,7 +4,7 @@
 use std::{future::Future, net::SocketAddr, path::Path, sync::Arc, time::Duration};
 
 use minitia_chain::{
-    app::CosmosApp,
+    app::AppConfig,
     node::{genesis::GenesisDoc, keys::ValidatorKey, Node},
 };
 use minitia_template::{config::NodeConfig, run::RunError};
@@ -17,13 +17,54 @@ pub const DEFAULT_JSON_RPC: &str = "127.0.0.1:8545";
 /// Opens the EVM node of `home` with `config`.
 pub fn open_node(home: &Path, config: &NodeConfig) -> Result<Arc<Node<EvmApp>>, RunError> {
     let (app_config, opts) = minitia_template::run::node_options(home, config)?;
-    Ok(Node::open(
-        EvmApp::new(CosmosApp::new(
-            app_config,
-            vec![Arc::new(minitia_template::bridge::opchild::OpchildModule)],
-        )),
-        opts,
-    )?)
+    Ok(Node::open(evm_app(app_config), opts)?)
+}
+
+/// The app every EVM node runs, sequencer and follower alike: the EVM over the Cosmos
+/// modules of [`minitia_template::run::cosmos_app`].
+pub fn evm_app(app_config: AppConfig) -> EvmApp {
+    EvmApp::new(minitia_template::run::cosmos_app(app_config, vec![]))
+}
+
+/// Opens the EVM node of `home` as a follower (see [`minitia_template::follower`]).
+pub fn open_follower(home: &Path, config: &NodeConfig) -> Result<Arc<Node<EvmApp>>, RunError> {
+    minitia_template::follower::open_follower_node(home, config, evm_app)
+}
+
+/// Runs the EVM node of `home` as a follower until `shutdown` resolves: it derives the chain
+/// from the L1 and DA and serves the CometBFT RPC on `config.rpc.listen` and the Ethereum
+/// JSON-RPC on `json_rpc`, both read-only (`eth_sendRawTransaction` answers the follower's
+/// read-only error).
+pub async fn run_follower(
+    home: &Path,
+    config: &NodeConfig,
+    json_rpc: SocketAddr,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    let node = {
+        let home = home.to_path_buf();
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || open_follower(&home, &config))
+            .await
+            .map_err(|e| RunError::Other(format!("node start panicked: {e}")))??
+    };
+    let eth = bind(json_rpc).await?;
+    tracing::info!(json_rpc = %json_rpc, "Ethereum JSON-RPC (read-only follower)");
+    let api = EthApi::new(node.clone());
+    minitia_template::follower::run_follower_node(
+        node,
+        home,
+        config,
+        move |stop| {
+            Some(tokio::spawn(async move {
+                if let Err(e) = crate::rpc::serve(api, eth, stop).await {
+                    tracing::error!(error = %e, "Ethereum JSON-RPC stopped");
+                }
+            }))
+        },
+        shutdown,
+    )
+    .await
 }
 
 async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, RunError> {
