@@ -16,6 +16,8 @@ use minitia_template::{
     home::{self, AccountKey, HomeOptions, Vm},
 };
 
+mod bridge;
+
 #[derive(Parser)]
 #[command(
     name = "minitia",
@@ -38,6 +40,12 @@ enum Command {
     /// Run a whole local network (L1, DA, minitias) as separate processes.
     #[command(subcommand)]
     Localnet(LocalnetCommand),
+    /// Run the bridge executor of a home: relays L1 deposits, builds the withdrawal trees,
+    /// proposes outputs and serves withdrawal proofs (keys executor and proposer).
+    Executor(bridge::ExecutorArgs),
+    /// Move tokens between the L1 and this minitia: deposit, withdraw, claim, status, proof.
+    #[command(subcommand)]
+    Bridge(bridge::BridgeCommand),
     /// Print the version.
     Version,
 }
@@ -254,6 +262,8 @@ fn run(cli: Cli) -> eyre::Result<()> {
         Command::New(args) => new(args),
         Command::Start(args) => start(args),
         Command::Keys(cmd) => keys(cmd),
+        Command::Executor(args) => bridge::executor(args, shutdown_signal()),
+        Command::Bridge(cmd) => bridge::bridge(cmd),
         Command::Localnet(cmd) => localnet(cmd),
         Command::Version => {
             println!("minitia {}", env!("CARGO_PKG_VERSION"));
