@@ -685,3 +685,87 @@ async fn executor_killed_mid_burst_finalizes_every_deposit_exactly_once() {
     net.l2.stop().await;
     drop(net.l1.take());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bridge_client_commands_against_a_home() {
+    use minitia_template::{bridge::client::BridgeClient, home::AccountKey};
+    let mut net = Net::start().await;
+    let ex = net.start_executor().await;
+    // A home key, funded on the L1 by the test user.
+    let home = net.dir.path().join("l2");
+    let alice = AccountKey::generate("alice", "init").unwrap();
+    alice.save(&home.join("keys/alice.json")).unwrap();
+    let l1u = net.l1_user();
+    l1u.submit(
+        vec![any_msg(
+            "/cosmos.bank.v1beta1.MsgSend",
+            &cosmrs::proto::cosmos::bank::v1beta1::MsgSend {
+                from_address: l1u.address(),
+                to_address: alice.address.clone(),
+                amount: vec![coin(5000, "uinit").unwrap()],
+            },
+        )],
+        "",
+    )
+    .await
+    .unwrap();
+    let mut cfg = NodeConfig::load(&home).unwrap();
+    cfg.l1.rpc = net.l1c.url().to_string();
+    cfg.l1.gas_price = "0uinit".into();
+    cfg.l1.bridge_id = net.bridge_id;
+    cfg.bridge.l2_rpc = net.l2.url.clone();
+    cfg.bridge.api_listen = ex.api.trim_start_matches("http://").parse().unwrap();
+    let client = BridgeClient::new(&home, cfg).unwrap();
+
+    let d = client.deposit("alice", "1000uinit", None).await.unwrap();
+    assert_eq!(
+        (d.sequence, d.to.as_str()),
+        (Some(1), alice.address.as_str())
+    );
+    wait_for("deposit", 30, || async {
+        net.l2_balance(&alice.address).await == 1000
+    })
+    .await;
+    // Bad input: clear errors, nothing moves.
+    let e = client.deposit("alice", "1000", None).await.unwrap_err();
+    assert!(e.contains("has no denom"), "{e}");
+    let e = client.deposit("nobody", "1uinit", None).await.unwrap_err();
+    assert!(e.contains("nobody"), "{e}");
+    let e = client
+        .withdraw("alice", "99999uinit", None)
+        .await
+        .unwrap_err();
+    assert!(e.contains("insufficient funds"), "{e}");
+
+    let w = client.withdraw("alice", "400uinit", None).await.unwrap();
+    assert_eq!(w.sequence, Some(1));
+    assert_eq!(net.l2_balance(&alice.address).await, 600);
+    proof_when_ready(&ex.api, 1).await;
+    let p = client.proof(1, None).await.unwrap();
+    assert_eq!(p.amount.amount, "400");
+    let e = client.claim("alice", 1, None).await.unwrap_err();
+    assert!(e.contains("output has not finalized"), "{e}");
+    let e = client.proof(99, None).await.unwrap_err();
+    assert!(
+        e.contains("HTTP 404") && e.contains("withdrawal 99 not found"),
+        "{e}"
+    );
+
+    let s = client.status(None).await.unwrap();
+    assert_eq!(s["l1_next_deposit_sequence"], 2, "{s}");
+    assert_eq!(s["l2_next_expected_deposit_sequence"], 2, "{s}");
+    assert_eq!(s["deposits_pending"], 0, "{s}");
+    assert_eq!(s["l2_next_withdrawal_sequence"], 2, "{s}");
+    assert_eq!(s["executor"]["bridge_id"], net.bridge_id, "{s}");
+
+    net.advance(FINALIZATION + 1).await;
+    client.claim("alice", 1, None).await.unwrap();
+    assert_eq!(net.l1_balance(&alice.address).await, 5000 - 1000 + 400);
+    let e = client.claim("alice", 1, None).await.unwrap_err();
+    assert!(e.contains("withdrawal already finalized"), "{e}");
+    net.assert_conserved(0).await;
+
+    ex.kill();
+    net.l2.stop().await;
+    drop(net.l1.take());
+}
