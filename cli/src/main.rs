@@ -18,6 +18,8 @@ use minitia_template::{
 
 mod bridge;
 
+mod batcher;
+
 #[derive(Parser)]
 #[command(
     name = "minitia",
@@ -46,6 +48,9 @@ enum Command {
     /// Move tokens between the L1 and this minitia: deposit, withdraw, claim, status, proof.
     #[command(subcommand)]
     Bridge(bridge::BridgeCommand),
+    /// Run the batch submitter of a home: posts finished blocks to DA (or the L1 on
+    /// failover) and records each batch on the L1 (key sequencer).
+    Batcher(batcher::BatcherArgs),
     /// Print the version.
     Version,
 }
@@ -265,6 +270,7 @@ fn run(cli: Cli) -> eyre::Result<()> {
         Command::Executor(args) => bridge::executor(args, shutdown_signal()),
         Command::Bridge(cmd) => bridge::bridge(cmd),
         Command::Localnet(cmd) => localnet(cmd),
+        Command::Batcher(args) => batcher::run(args),
         Command::Version => {
             println!("minitia {}", env!("CARGO_PKG_VERSION"));
             Ok(())
