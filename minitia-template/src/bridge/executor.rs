@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 use tendermint_rpc::{Client, Order};
 
 use super::{
-    ophost as l1p, opchild,
+    opchild, ophost as l1p,
     proto::{self as p2},
     store::{BlockUpdate, BridgeStore, OutputRecord, StoreError, WithdrawalRecord},
 };
@@ -764,10 +764,7 @@ impl Executor {
                 output_root: root.0.to_vec(),
             };
             let tx = l1_sub
-                .submit(
-                    vec![any_msg(l1p::MSG_PROPOSE_OUTPUT, &m)],
-                    "",
-                )
+                .submit(vec![any_msg(l1p::MSG_PROPOSE_OUTPUT, &m)], "")
                 .await?;
             store.mark_proposed(o.index, tx.height)?;
             tracing::info!(
