@@ -219,6 +219,9 @@ struct LocalnetUpArgs {
     /// EVM JSON-RPC 8545, status 26600).
     #[arg(long)]
     free_ports: bool,
+    /// Add this to every default port (to run two localnets side by side).
+    #[arg(long, default_value_t = 0, conflicts_with = "free_ports")]
+    port_offset: u16,
     /// L1 block time.
     #[arg(long = "l1.block-time", value_name = "DURATION", value_parser = config::parse_block_time, default_value = "1s")]
     l1_block_time: Duration,
@@ -232,11 +235,18 @@ struct LocalnetUpArgs {
     #[arg(long, value_name = "DURATION", value_parser = config::parse_duration, default_value = "60s")]
     ready_timeout: Duration,
     /// Output submission interval of new bridges.
-    #[arg(long = "bridge.submission-interval", value_name = "DURATION", value_parser = config::parse_duration, default_value = "30s")]
+    #[arg(long = "bridge.submission-interval", value_name = "DURATION", value_parser = parse_secs, default_value = "30s")]
     submission_interval: Duration,
     /// Finalization period of new bridges (pass it with `localnet time advance`).
-    #[arg(long = "bridge.finalization-period", value_name = "DURATION", value_parser = config::parse_duration, default_value = "5m")]
+    #[arg(long = "bridge.finalization-period", value_name = "DURATION", value_parser = parse_secs, default_value = "5m")]
     finalization_period: Duration,
+}
+
+/// Whole seconds: `30s`, `5m`, `2h`, `7d`.
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    minitia_localnet::ops::parse_duration_secs(s)
+        .map(Duration::from_secs)
+        .map_err(|e| e.to_string())
 }
 
 fn parse_vm(s: &str) -> Result<Vm, String> {
@@ -520,6 +530,7 @@ fn localnet(cmd: LocalnetCommand) -> eyre::Result<()> {
             let mut opts = up::UpOptions::new(home.clone());
             opts.vms = a.vms;
             opts.free_ports = a.free_ports;
+            opts.port_offset = a.port_offset;
             opts.timing.l1_block_time = a.l1_block_time;
             opts.timing.minitia_block_time = a.minitia_block_time;
             opts.timing.da_block_time = a.da_block_time;

@@ -112,10 +112,16 @@ pub struct Ports {
 }
 
 impl Ports {
-    /// The documented defaults for `n` minitias, on 127.0.0.1.
-    pub fn defaults(n: usize) -> Self {
-        let a = |p: u16| SocketAddr::from(([127, 0, 0, 1], p));
-        Self {
+    /// The documented defaults for `n` minitias plus `offset`, on 127.0.0.1.
+    pub fn defaults(n: usize, offset: u16) -> eyre::Result<Self> {
+        let top = ports::L1_RPC.max(ports::MINITIA_RPC + 10 * n as u16);
+        if top.checked_add(offset).is_none() {
+            return Err(eyre!(
+                "--port-offset {offset} pushes ports past 65535; use a smaller offset"
+            ));
+        }
+        let a = |p: u16| SocketAddr::from(([127, 0, 0, 1], p + offset));
+        Ok(Self {
             l1_rpc: a(ports::L1_RPC),
             da_rpc: a(ports::DA_RPC),
             status: a(ports::STATUS),
@@ -127,7 +133,7 @@ impl Ports {
                     )
                 })
                 .collect(),
-        }
+        })
     }
 
     /// Unused ports picked by the OS, for tests and parallel localnets.
@@ -156,26 +162,26 @@ impl Ports {
         })
     }
 
-    /// Every address with what uses it.
-    pub fn all(&self, manifest: &Manifest) -> Vec<(SocketAddr, String)> {
+    /// Every address with what uses it, for minitias `(name, vm)`.
+    pub fn all(&self, minitias: &[(String, String)]) -> Vec<(SocketAddr, String)> {
         let mut v = vec![
             (self.da_rpc, "DA RPC".to_string()),
             (self.l1_rpc, "L1 RPC".to_string()),
             (self.status, "localnet status server".to_string()),
         ];
-        for (m, (rpc, json)) in manifest.minitias.iter().zip(&self.minitias) {
-            v.push((*rpc, format!("minitia {} RPC", m.name)));
-            if m.vm == "evm" {
-                v.push((*json, format!("minitia {} JSON-RPC", m.name)));
+        for ((name, vm), (rpc, json)) in minitias.iter().zip(&self.minitias) {
+            v.push((*rpc, format!("minitia {name} RPC")));
+            if vm == "evm" {
+                v.push((*json, format!("minitia {name} JSON-RPC")));
             }
         }
         v
     }
 
     /// Fails with a one-line error naming the first address in use.
-    pub fn check_free(&self, manifest: &Manifest) -> eyre::Result<()> {
+    pub fn check_free(&self, minitias: &[(String, String)]) -> eyre::Result<()> {
         let mut seen = std::collections::HashSet::new();
-        for (addr, what) in self.all(manifest) {
+        for (addr, what) in self.all(minitias) {
             if !seen.insert(addr) {
                 return Err(eyre!("{addr} is given to two components ({what})"));
             }

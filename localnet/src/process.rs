@@ -268,6 +268,15 @@ mod tests {
     fn stop_pid_file_leaves_foreign_processes_alone() {
         let tmp = tempfile::tempdir().unwrap();
         let mut other = Command::new("sleep").arg("30").spawn().unwrap();
+        // Between fork and exec the child still shows this test's command line.
+        let start = Instant::now();
+        while !cmdline(other.id()).is_some_and(|c| c.contains("sleep 30")) {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "sleep never started"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let pf = tmp.path().join("x.pid");
         std::fs::write(&pf, other.id().to_string()).unwrap();
         assert_eq!(

@@ -43,6 +43,8 @@ pub struct UpOptions {
     pub vms: Option<Vec<Vm>>,
     /// Pick unused ports instead of the documented defaults.
     pub free_ports: bool,
+    /// Added to every default port (to run two localnets side by side).
+    pub port_offset: u16,
     /// Block times.
     pub timing: Timing,
     /// How long each component may take to become healthy.
@@ -62,6 +64,7 @@ impl UpOptions {
             home: home.into(),
             vms: None,
             free_ports: false,
+            port_offset: 0,
             timing: Timing::default(),
             ready_timeout: Duration::from_secs(60),
             submission_interval: Duration::from_secs(30),
@@ -114,6 +117,23 @@ fn namespace() -> String {
     hex::encode(ns)
 }
 
+/// Minitia names for `vms`: the VM's name, then `evm2`, `evm3`... for repeats.
+pub fn minitia_names(vms: &[Vm]) -> Vec<(String, Vm)> {
+    let mut seen = std::collections::HashMap::<String, usize>::new();
+    vms.iter()
+        .map(|vm| {
+            let n = seen.entry(vm.to_string()).or_default();
+            *n += 1;
+            let name = if *n == 1 {
+                vm.to_string()
+            } else {
+                format!("{vm}{n}")
+            };
+            (name, *vm)
+        })
+        .collect()
+}
+
 /// Creates a new localnet home: one minitia home per VM, the L1 genesis funding the dev and
 /// operator accounts, and a manifest with no bridges yet. Writes nothing outside `home`;
 /// on failure removes what it wrote.
@@ -150,15 +170,8 @@ fn init_inner(
     let mut minitias = Vec::new();
     let mut accounts = Vec::new();
     let mut funded: Vec<(String, u128)> = Vec::new();
-    let mut seen = std::collections::HashMap::<String, usize>::new();
-    for vm in vms {
-        let n = seen.entry(vm.to_string()).or_default();
-        *n += 1;
-        let name = if *n == 1 {
-            vm.to_string()
-        } else {
-            format!("{vm}{n}")
-        };
+    for (name, vm) in minitia_names(vms) {
+        let vm = &vm;
         if *vm == Vm::Wasm {
             return Err(eyre!(
                 "--vms wasm: the Wasm engine is not built yet; use evm or move"
@@ -542,7 +555,7 @@ pub async fn run(
     }
     // Children left by an `up` that was killed with SIGKILL died with it (parent-death
     // signal), but clear stale pid files.
-    let mut manifest = if is_localnet_home(&home) {
+    let existing = if is_localnet_home(&home) {
         let m = Manifest::load(&home)?;
         if let Some(vms) = &opts.vms {
             let have: Vec<String> = m.minitias.iter().map(|x| x.vm.clone()).collect();
@@ -574,7 +587,7 @@ pub async fn run(
                 home.display()
             ));
         }
-        m
+        Some(m)
     } else {
         let empty = std::fs::read_dir(&home).map_or(true, |mut d| {
             d.all(|e| {
@@ -594,11 +607,33 @@ pub async fn run(
                 home.display()
             ));
         }
-        let vms = opts.vms.clone().unwrap_or_else(|| vec![Vm::Evm]);
-        if vms.is_empty() {
+        if opts.vms.as_ref().is_some_and(Vec::is_empty) {
             return Err(eyre!("--vms is empty; pass at least one of evm, move"));
         }
-        init(&home, &vms, &bins, progress)?
+        None
+    };
+    let new_vms = opts.vms.clone().unwrap_or_else(|| vec![Vm::Evm]);
+    let names: Vec<(String, String)> = match &existing {
+        Some(m) => m
+            .minitias
+            .iter()
+            .map(|x| (x.name.clone(), x.vm.clone()))
+            .collect(),
+        None => minitia_names(&new_vms)
+            .into_iter()
+            .map(|(n, v)| (n, v.to_string()))
+            .collect(),
+    };
+    // Ports first, so an occupied port changes nothing on disk.
+    let ports = if opts.free_ports {
+        Ports::free(names.len())?
+    } else {
+        Ports::defaults(names.len(), opts.port_offset)?
+    };
+    ports.check_free(&names)?;
+    let mut manifest = match existing {
+        Some(m) => m,
+        None => init(&home, &new_vms, &bins, progress)?,
     };
 
     // Component command lines name the canonical home, which `down` looks for.
@@ -606,12 +641,6 @@ pub async fn run(
         .canonicalize()
         .wrap_err_with(|| format!("cannot resolve {}", home.display()))?;
     let up_pid_file = process::pid_path(&home, "up");
-    let ports = if opts.free_ports {
-        Ports::free(manifest.minitias.len())?
-    } else {
-        Ports::defaults(manifest.minitias.len())
-    };
-    ports.check_free(&manifest)?;
     // Hold the status port from now on.
     let status_listener = tokio::net::TcpListener::bind(ports.status)
         .await

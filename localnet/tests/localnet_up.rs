@@ -1,0 +1,351 @@
+//! `minitia localnet up` end to end, through the real CLI and real clients: the documented
+//! `localnet.json` with live URLs, an L1 query with tendermint-rpc, the bridge on the L1,
+//! `eth_chainId` on the EVM JSON-RPC, the status JSON, metrics, `time advance`, `logs`,
+//! `down` leaving no process, a restart that keeps the chain and bridge, and `reset`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use cosmrs::proto::cosmos::bank::v1beta1::{QueryBalanceRequest, QueryBalanceResponse};
+use l1_orchestrator::{bond, ophost, proto};
+use prost::Message;
+use tendermint_rpc::{client::CompatMode, Client, HttpClient};
+
+fn keys(v: &serde_json::Value) -> Vec<String> {
+    let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+    k.sort();
+    k
+}
+
+fn account<'a>(m: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    m["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == name)
+        .unwrap_or_else(|| panic!("no account {name} in {m}"))
+}
+
+async fn query<R: Message + Default>(c: &HttpClient, path: &str, req: impl Message) -> R {
+    let r = c
+        .abci_query(Some(path.into()), req.encode_to_vec(), None, false)
+        .await
+        .unwrap();
+    assert!(r.code.is_ok(), "{path}: {}", r.log);
+    R::decode(r.value.as_slice()).unwrap()
+}
+
+async fn eth(url: &str, method: &str) -> serde_json::Value {
+    let v: serde_json::Value = reqwest::Client::new()
+        .post(url)
+        .json(&serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": []}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["result"].clone()
+}
+
+#[test]
+fn up_serves_the_documented_endpoints_and_down_leaves_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("net");
+    let mut up = Up::start(&home, &["--bridge.finalization-period", "1h"]);
+    let printed = up.printed.join("\n");
+    assert!(printed.contains("DEV ONLY"), "{printed}");
+    assert!(
+        printed.contains(minitia_template::home::DEV_MNEMONIC),
+        "{printed}"
+    );
+
+    // localnet.json in the documented shape, with full URLs.
+    let m = up.manifest();
+    assert_eq!(keys(&m), ["accounts", "da", "l1", "minitias"]);
+    assert_eq!(keys(&m["l1"]), ["chain_id", "denom", "prefix", "rpc"]);
+    assert_eq!(keys(&m["da"]), ["auth_token", "namespace", "rpc"]);
+    assert_eq!(m["minitias"].as_array().unwrap().len(), 1);
+    let mi = &m["minitias"][0];
+    assert_eq!(
+        keys(mi),
+        [
+            "bridge_id",
+            "chain_id",
+            "denom",
+            "json_rpc",
+            "name",
+            "prefix",
+            "rpc",
+            "vm"
+        ]
+    );
+    assert_eq!(mi["vm"], "evm");
+    for a in m["accounts"].as_array().unwrap() {
+        assert_eq!(
+            keys(a),
+            ["address", "evm_address", "mnemonic", "name", "private_key"]
+        );
+        assert_eq!(a["private_key"].as_str().unwrap().len(), 66);
+    }
+    for url in [
+        &m["l1"]["rpc"],
+        &m["da"]["rpc"],
+        &mi["rpc"],
+        &mi["json_rpc"],
+    ] {
+        assert!(
+            url.as_str().unwrap().starts_with("http://127.0.0.1:"),
+            "{url}"
+        );
+    }
+    assert_eq!(m["da"]["namespace"].as_str().unwrap().len(), 58);
+    let dev = account(&m, "dev");
+    assert_eq!(dev["mnemonic"], minitia_template::home::DEV_MNEMONIC);
+    let bridge_id = mi["bridge_id"].as_u64().expect("bridge id");
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let l1_url = m["l1"]["rpc"].as_str().unwrap().to_string();
+    let l1 = HttpClient::builder(l1_url.parse().unwrap())
+        .compat_mode(CompatMode::V0_38)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        // An L1 query: the dev account's genesis balance.
+        let st = l1.status().await.unwrap();
+        assert_eq!(
+            st.node_info.network.as_str(),
+            m["l1"]["chain_id"].as_str().unwrap()
+        );
+        let b: QueryBalanceResponse = query(
+            &l1,
+            "/cosmos.bank.v1beta1.Query/Balance",
+            QueryBalanceRequest {
+                address: dev["address"].as_str().unwrap().into(),
+                denom: m["l1"]["denom"].as_str().unwrap().into(),
+            },
+        )
+        .await;
+        assert!(b.balance.unwrap().amount.parse::<u128>().unwrap() > 0);
+
+        // The bridge exists with the minitia's proposer and challenger, both bonded.
+        let br: proto::QueryBridgeResponse = query(
+            &l1,
+            ophost::query::BRIDGE,
+            proto::QueryBridgeRequest { bridge_id },
+        )
+        .await;
+        let cfg = br.bridge_config.unwrap();
+        assert_eq!(cfg.proposer, account(&m, "evm-proposer")["address"]);
+        assert_eq!(cfg.challenger, account(&m, "evm-challenger")["address"]);
+        assert_eq!(cfg.finalization_period.unwrap().seconds, 3600);
+        for who in ["evm-proposer", "evm-challenger"] {
+            let bd: bond::QueryBondResponse = query(
+                &l1,
+                bond::Q_BOND,
+                bond::QueryBondRequest {
+                    address: account(&m, who)["address"].as_str().unwrap().into(),
+                },
+            )
+            .await;
+            assert!(bd.bonded.unwrap().amount.parse::<u128>().unwrap() >= 1_000_000);
+        }
+
+        // The minitia: CometBFT RPC and Ethereum JSON-RPC.
+        let mc = HttpClient::builder(mi["rpc"].as_str().unwrap().parse().unwrap())
+            .compat_mode(CompatMode::V0_38)
+            .build()
+            .unwrap();
+        assert_eq!(
+            mc.status().await.unwrap().node_info.network.as_str(),
+            mi["chain_id"].as_str().unwrap()
+        );
+        let id = eth(mi["json_rpc"].as_str().unwrap(), "eth_chainId").await;
+        let id = u64::from_str_radix(id.as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
+        assert!(id > 0);
+    });
+
+    // Status JSON served by up: every component healthy, heights moving.
+    let status_url = up.status_url();
+    let first: serde_json::Value =
+        serde_json::from_str(&http_get(&format!("{status_url}/status"))).unwrap();
+    assert_eq!(first["healthy"], true, "{first:#}");
+    assert_eq!(first["minitias"][0]["bridge"]["bridge_id"], bridge_id);
+    assert!(wait_until(Duration::from_secs(20), || {
+        let s: serde_json::Value =
+            serde_json::from_str(&http_get(&format!("{status_url}/status"))).unwrap();
+        s["l1"]["height"].as_u64() > first["l1"]["height"].as_u64()
+            && s["minitias"][0]["chain"]["height"].as_u64()
+                > first["minitias"][0]["chain"]["height"].as_u64()
+            && s["da"]["height"].as_u64() > first["da"]["height"].as_u64()
+    }));
+    let names: Vec<_> = first["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            assert_eq!(c["running"], true, "{c}");
+            assert_eq!(c["reachable"], true, "{c}");
+            c["name"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(names, ["da", "l1", "evm"]);
+    let metrics = http_get(&format!("{status_url}/metrics"));
+    assert!(metrics.contains("minitia_localnet_healthy 1"), "{metrics}");
+    assert!(
+        metrics.contains("minitia_localnet_block_height{chain=\"localnet-l1-1\",role=\"l1\"}"),
+        "{metrics}"
+    );
+    assert!(metrics.contains(&format!(
+        "minitia_localnet_bridge_outputs{{minitia=\"evm\",bridge_id=\"{bridge_id}\"}} 0"
+    )));
+
+    // The CLI reads the same.
+    let h = home.to_str().unwrap();
+    let (ok, out, err) = run(&["status", "--home", h, "--json"]);
+    assert!(ok, "{err}");
+    let s: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(s["healthy"], true);
+    let (ok, out, _) = run(&["status", "--home", h]);
+    assert!(
+        ok && out.contains("localnet: healthy") && out.contains("bridge 1"),
+        "{out}"
+    );
+
+    // time advance moves the L1 clock.
+    let (ok, out, err) = run(&["time", "advance", "2h", "--home", h]);
+    assert!(ok, "{err}");
+    assert!(out.contains("advanced by 7200s"), "{out}");
+    rt.block_on(async {
+        let t = l1.status().await.unwrap().sync_info.latest_block_time;
+        let now = tendermint::Time::now();
+        let ahead = t
+            .duration_since(now)
+            .expect("L1 time is ahead of the wall clock");
+        assert!(ahead >= Duration::from_secs(7000), "{ahead:?}");
+    });
+    let (ok, _, err) = run(&["time", "advance", "soon", "--home", h]);
+    assert!(!ok && err.contains("invalid duration"), "{err}");
+
+    // logs
+    let (ok, out, err) = run(&["logs", "l1", "--home", h, "-n", "50"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("advanced L1 time"), "{out}");
+    let (ok, _, err) = run(&["logs", "sequencer", "--home", h]);
+    assert!(!ok && err.contains("da, evm, l1"), "{err}");
+
+    // One localnet per home.
+    let (ok, _, err) = run(&["up", "--home", h, "--free-ports"]);
+    assert!(!ok && err.contains("already running"), "{err}");
+
+    // down stops up, which stops every child; nothing is left.
+    let pids = up.component_pids();
+    assert_eq!(
+        pids.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(),
+        ["da", "evm", "l1"]
+    );
+    let (ok, out, err) = run(&["down", "--home", h]);
+    assert!(ok, "{err}");
+    assert!(out.contains("stopped: up"), "{out}");
+    assert!(up.wait_exit(Duration::from_secs(30)).success());
+    for (name, pid) in &pids {
+        assert!(!alive(*pid), "{name} (pid {pid}) still runs after down");
+    }
+    assert_eq!(processes_mentioning(h), vec![]);
+    let (ok, _, err) = run(&["status", "--home", h, "--json"]);
+    assert!(ok, "{err}");
+
+    // up again continues the same chains and bridge.
+    let height_before = first["l1"]["height"].as_u64().unwrap();
+    let up2 = Up::start(&home, &[]);
+    let m2 = up2.manifest();
+    assert_eq!(m2["minitias"][0]["bridge_id"], bridge_id);
+    assert_eq!(m2["accounts"], m["accounts"]);
+    let s: serde_json::Value =
+        serde_json::from_str(&http_get(&format!("{}/status", up2.status_url()))).unwrap();
+    assert!(s["l1"]["height"].as_u64().unwrap() > height_before, "{s:#}");
+    assert_eq!(s["healthy"], true, "{s:#}");
+    let pids = up2.component_pids();
+
+    // reset stops it and deletes the home.
+    let (ok, _, err) = run(&["reset", "--home", h]);
+    assert!(ok, "{err}");
+    assert!(!home.exists());
+    for (name, pid) in &pids {
+        assert!(!alive(*pid), "{name} (pid {pid}) still runs after reset");
+    }
+    drop(up2);
+    assert_eq!(processes_mentioning(h), vec![]);
+}
+
+#[test]
+fn bad_input_is_one_line_and_starts_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+
+    // An occupied port: nothing created, nothing started.
+    let home = tmp.path().join("busy");
+    let h = home.to_str().unwrap();
+    let offset: u16 = 20_000 + (std::process::id() % 5000) as u16;
+    let held = std::net::TcpListener::bind(("127.0.0.1", 26657 + offset));
+    if let Ok(_held) = held {
+        let (ok, _, err) = run(&["up", "--home", h, "--port-offset", &offset.to_string()]);
+        assert!(!ok);
+        assert!(
+            err.contains(&format!("port {} (L1 RPC) is in use", 26657 + offset)),
+            "{err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(!home.exists());
+        assert_eq!(processes_mentioning(h), vec![]);
+    }
+
+    // A missing binary.
+    let out = cli(&["up", "--home", h, "--free-ports"])
+        .env("MINITIA_L1_BIN", tmp.path().join("no-such-binary"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("MINITIA_L1_BIN") && err.contains("cargo build -p l1-orchestrator"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(!home.exists());
+
+    // A corrupt data dir.
+    let home = tmp.path().join("corrupt");
+    let h = home.to_str().unwrap();
+    std::fs::create_dir_all(home.join("l1")).unwrap();
+    std::fs::write(home.join("localnet.json"), b"{\"l1\": 7").unwrap();
+    let (ok, _, err) = run(&["up", "--home", h, "--free-ports"]);
+    assert!(!ok);
+    assert!(
+        err.contains("corrupt") && err.contains("localnet reset"),
+        "{err}"
+    );
+    assert_eq!(processes_mentioning(h), vec![]);
+
+    // A folder that is not a localnet.
+    let home = tmp.path().join("other");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(home.join("notes.txt"), b"mine").unwrap();
+    let h = home.to_str().unwrap();
+    let (ok, _, err) = run(&["up", "--home", h, "--free-ports"]);
+    assert!(!ok && err.contains("not a localnet home"), "{err}");
+    let (ok, _, err) = run(&["reset", "--home", h]);
+    assert!(!ok && err.contains("not deleting"), "{err}");
+    assert!(home.join("notes.txt").exists());
+
+    // Commands against a home with no localnet.
+    let none = tmp.path().join("none");
+    let (ok, _, err) = run(&["status", "--home", none.to_str().unwrap()]);
+    assert!(!ok && err.contains("localnet up"), "{err}");
+    let (ok, _, err) = run(&["time", "advance", "1h", "--home", none.to_str().unwrap()]);
+    assert!(!ok && err.contains("localnet up"), "{err}");
+}
