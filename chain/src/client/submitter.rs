@@ -96,6 +96,9 @@ pub struct SubmitterConfig {
     pub inclusion_timeout: Duration,
     /// Warn when the fee-token balance falls under this.
     pub low_balance: u128,
+    /// Gas limit used when simulation refuses the messages (so that CheckTx reports the
+    /// module's own error code).
+    pub fallback_gas: u64,
 }
 
 impl SubmitterConfig {
@@ -117,6 +120,7 @@ impl SubmitterConfig {
             retry_for: Duration::from_secs(120),
             inclusion_timeout: Duration::from_secs(30),
             low_balance: 1_000_000,
+            fallback_gas: 1_000_000,
         }
     }
 }
@@ -506,14 +510,24 @@ impl TxSubmitter {
         let gas = match self.simulate(probe).await {
             Ok(g) => ((g as f64) * self.cfg.gas_adjustment).ceil() as u64 + 10_000,
             Err(L1Error::Unavailable(e)) => return Attempt::Backoff(e),
-            Err(L1Error::Rejected {
-                codespace,
-                code,
-                log,
-            }) => {
+            Err(L1Error::Rejected { log, .. }) if log.contains("incorrect account sequence") => {
                 return self
-                    .on_reject(seq, codespace, code, log, bumps, fee_floor)
+                    .on_reject(
+                        seq,
+                        "sdk".into(),
+                        code::WRONG_SEQUENCE,
+                        log,
+                        bumps,
+                        fee_floor,
+                    )
                     .await
+            }
+            // Simulate reports a failing message as a gRPC InvalidArgument that loses the
+            // module's (codespace, code). CheckTx runs the messages too and keeps them, and a
+            // tx it refuses costs nothing: send it with the fallback gas to get the real code.
+            Err(L1Error::Rejected { log, .. }) => {
+                tracing::debug!(log = %log, "simulation failed; letting CheckTx give the precise error");
+                self.cfg.fallback_gas
             }
         };
         let fee = ((gas as f64) * self.cfg.gas_price.amount).ceil() as u128;
