@@ -100,6 +100,10 @@ struct StartArgs {
     /// Ethereum JSON-RPC listen address (EVM minitias only).
     #[arg(long = "json-rpc.listen", value_name = "ADDR", value_parser = config::parse_listen, default_value = "127.0.0.1:8545")]
     json_rpc_listen: SocketAddr,
+    /// Run as a follower: derive the chain from the L1 ([l1]) and DA ([da]), serve the RPC
+    /// read-only, never produce blocks.
+    #[arg(long)]
+    follow: bool,
 }
 
 #[derive(Args)]
@@ -373,6 +377,12 @@ fn start(args: StartArgs) -> eyre::Result<()> {
         .unwrap_or("none")
         .to_string();
     tracing::info!(vm, "execution engine");
+    if args.follow {
+        tracing::info!(vm, l1 = %cfg.l1.rpc, bridge_id = cfg.l1.bridge_id, da = %cfg.da.rpc, "follower mode");
+        runtime.block_on(follow(home, &cfg, &vm, args.json_rpc_listen))?;
+        tracing::info!("follower stopped");
+        return Ok(());
+    }
     runtime.block_on(async {
         match vm.as_str() {
             "evm" => {
@@ -392,6 +402,28 @@ fn start(args: StartArgs) -> eyre::Result<()> {
     })?;
     tracing::info!("node stopped");
     Ok(())
+}
+
+/// `minitia start --follow`: the engine genesis names, derived from the L1 and DA.
+async fn follow(
+    home: &std::path::Path,
+    cfg: &NodeConfig,
+    vm: &str,
+    json_rpc: SocketAddr,
+) -> Result<(), minitia_template::run::RunError> {
+    use minitia_template::follower::run_follower_with;
+    match vm {
+        "evm" => minitia_vm_evm::node::run_follower(home, cfg, json_rpc, shutdown_signal()).await,
+        "move" => {
+            let modules: Vec<std::sync::Arc<dyn minitia_template::run::Module>> =
+                vec![std::sync::Arc::new(minitia_vm_move::minitia::MoveModule::new())];
+            run_follower_with(home, cfg, modules, shutdown_signal()).await
+        }
+        "none" => run_follower_with(home, cfg, Vec::new(), shutdown_signal()).await,
+        other => Err(minitia_template::run::RunError::Other(format!(
+            "genesis app_state.minitia.vm is {other:?}: this build follows \"evm\" or \"move\" minitias"
+        ))),
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -643,6 +675,13 @@ mod tests {
         };
         assert_eq!(a.rpc_listen.unwrap().port(), 1234);
         assert_eq!(a.block_time.unwrap(), Duration::from_secs(2));
+        assert!(!a.follow);
+        let follower =
+            Cli::try_parse_from(["minitia", "start", "--home", "x", "--follow"]).unwrap();
+        let Command::Start(f) = follower.command else {
+            panic!("not start")
+        };
+        assert!(f.follow);
         assert!(Cli::try_parse_from([
             "minitia",
             "start",
