@@ -191,3 +191,31 @@ pub async fn watch_l1(
         }
     }
 }
+
+/// The finality of a node configured by `config`: watched from `[l1] rpc` for `[l1] bridge_id`
+/// (a task polling every 2 s until `shutdown`) when both are set, standalone otherwise.
+pub fn from_config(
+    config: &crate::config::NodeConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Arc<Finality> {
+    if config.l1.rpc.is_empty() || config.l1.bridge_id == 0 {
+        return Finality::standalone();
+    }
+    match RemoteChain::new(&config.l1.rpc) {
+        Ok(l1) => {
+            let f = Finality::tracked();
+            tokio::spawn(watch_l1(
+                f.clone(),
+                l1,
+                config.l1.bridge_id,
+                Duration::from_secs(2),
+                shutdown,
+            ));
+            f
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "[l1] rpc is unusable; safe/finalized follow the latest block");
+            Finality::standalone()
+        }
+    }
+}

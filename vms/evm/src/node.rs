@@ -50,7 +50,12 @@ pub async fn run_follower(
     };
     let eth = bind(json_rpc).await?;
     tracing::info!(json_rpc = %json_rpc, "Ethereum JSON-RPC (read-only follower)");
-    let api = EthApi::new(node.clone());
+    let (fin_stop, fin_rx) = tokio::sync::oneshot::channel::<()>();
+    let finality = minitia_template::finality::from_config(config, async move {
+        let _ = fin_rx.await;
+    });
+    let api = EthApi::with_finality(node.clone(), finality);
+    let _fin_stop = fin_stop;
     minitia_template::follower::run_follower_node(
         node,
         home,
@@ -103,8 +108,9 @@ pub async fn run_node(
         comet,
         stopped(stop_rx.clone()),
     ));
+    let finality = minitia_template::finality::from_config(config, stopped(stop_rx.clone()));
     let eth_rpc = tokio::spawn(crate::rpc::serve(
-        EthApi::new(node.clone()),
+        EthApi::with_finality(node.clone(), finality),
         eth,
         stopped(stop_rx.clone()),
     ));
