@@ -2,6 +2,7 @@
 
 pub mod batcher;
 pub mod bridge;
+pub mod challenger;
 pub mod config;
 pub mod finality;
 pub mod follower;

@@ -1,0 +1,880 @@
+//! The challenger process (`minitia challenger`): watches a bridge's output proposals on the
+//! L1 against its own derivation of the chain, and proves wrong state transitions with
+//! `MsgSubmitFraudProof`.
+//!
+//! The proof format, the pure verifier and the witness builder live in the
+//! `minitia-fraud-proofs` crate (`fraud-proofs/`, read its crate docs); this module is only
+//! the process wiring around it:
+//!
+//! 1. **derive** the chain into its own follower [`Node`] (own data dir) from the bridge's
+//!    `MsgRecordBatch` records on the L1 and the batches on DA, like the
+//!    [follower](crate::follower) — the same [`RecordSource`], DA client and batch
+//!    [`Assembler`], blocks applied with [`Node::apply_block`]. Unlike the follower it keeps
+//!    the decoded blocks above its tip in memory, so that after a fault it still has the
+//!    headers `N ..= M` and the txs a proof needs.
+//! 2. **check every output** (`/opinit.ophost.v1.Query/OutputProposals`) whose
+//!    `l2_block_number` `M` it has derived: the expected root is OPinit's
+//!    `sha3(1 ‖ storage_root ‖ hash(block M))`, where `storage_root` is the withdrawal tree of
+//!    the output's interval (blocks after the previous output's `l2_block_number` up to `M`),
+//!    built from the `initiate_token_withdrawal` events of the derived blocks exactly as the
+//!    bridge executor builds it ([`crate::bridge::store::leaf`]). A mismatch is flagged.
+//! 3. **on a state-root fault** — applying block `N+1` finds that its `app_hash` is not the
+//!    root this node computed after block `N` — derivation halts at `N` and the challenger
+//!    takes the first output with `first_block ≤ N < M` (`first_block`: the previous
+//!    output's `l2_block_number`, 1 for the first), the headers `N ..= M` (block `N` from its
+//!    store, the rest from the batches it fetched), the txs of `N`, and the recomputed
+//!    storage root; it checks locally that `sha3(1 ‖ storage_root ‖ hash(M))` is the L1's
+//!    root, builds the proof with [`build_proof`] over its store (version `N`, the state
+//!    after `N-1`, is still retained: the node keeps `retained_versions` versions), verifies
+//!    it with [`verify`] and only then submits `MsgSubmitFraudProof` through [`TxSubmitter`].
+//!
+//! Status (derived height, outputs checked, faults, proofs and their L1 results) is served as
+//! JSON at `GET /status` ([`serve_status`]); every finding is logged too.
+//!
+//! Limits, stated plainly:
+//! - withdrawals initiated in blocks *after* a faulty block `N` cannot be recomputed (this
+//!   node's state diverges from the sequencer's from `N` on); the storage root is then built
+//!   from the withdrawals up to `N`. If that does not anchor to the L1's root, the challenger
+//!   reports it and submits nothing (a proof that does not anchor is refused by the L1 and
+//!   costs the bond).
+//! - faults other than a wrong state transition (bad signature, undecodable tx, broken
+//!   linkage, an output whose root does not match a correctly derived chain) are flagged but
+//!   cannot be proven with this proof format.
+//! - the L1 cursor is not persisted: a restarted challenger rescans the L1 from height 1 (the
+//!   blocks it already applied are recognised and skipped).
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    future::Future,
+    path::Path,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use cosmrs::Any;
+use minitia_chain::{
+    client::{GasPrice, RemoteChain, SubmitError, SubmitterConfig, TxSubmitter},
+    node::{follow::FollowError, ChainApp, Node},
+    opinit::{QueryBridgePageRequest, QueryOutputProposalsResponse},
+};
+use minitia_core::{
+    opinit::{output_root, WithdrawalTree, OUTPUT_VERSION},
+    DaClient, DaError, Hash32,
+};
+use minitia_da::batch::{Assembler, BatchRecord};
+use minitia_fraud_proofs::{build_proof, verify, Anchor, Verdict};
+use prost::Message;
+use serde::{Deserialize, Serialize};
+use tendermint::block::{Block, Header};
+
+use crate::follower::{FollowerError, L1Position, L1Record, RecordSource};
+
+/// Type URL of the L1's fraud-proof message (`l1-orchestrator`'s fraud module).
+pub const MSG_SUBMIT_FRAUD_PROOF: &str = "/minitia.fraud.v1.MsgSubmitFraudProof";
+const OUTPUT_PROPOSALS: &str = "/opinit.ophost.v1.Query/OutputProposals";
+const MAX_BATCH_RAW_LEN: usize = 1 << 30;
+
+/// `minitia.fraud.v1.MsgSubmitFraudProof` (same fields and tags as the L1's definition).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct MsgSubmitFraudProof {
+    /// Signer: a bonded challenger.
+    #[prost(string, tag = "1")]
+    pub challenger: String,
+    /// Bridge of the challenged output.
+    #[prost(uint64, tag = "2")]
+    pub bridge_id: u64,
+    /// Index of the challenged output.
+    #[prost(uint64, tag = "3")]
+    pub output_index: u64,
+    /// The encoded `minitia_fraud_proofs::FraudProof`.
+    #[prost(bytes = "vec", tag = "4")]
+    pub proof: Vec<u8>,
+}
+
+/// One output as the challenger judged it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputCheck {
+    /// Output index.
+    pub index: u64,
+    /// Its `l2_block_number`.
+    pub l2_block_number: u64,
+    /// The root the L1 stores (hex).
+    pub l1_root: String,
+    /// The root recomputed from the derived chain (hex).
+    pub expected_root: String,
+    /// Whether they agree.
+    pub matches: bool,
+}
+
+/// A fault found while deriving.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultFinding {
+    /// The disputed block (`N`: the block whose transition is wrong), or the refused block
+    /// for faults that are not state transitions.
+    pub height: u64,
+    /// Whether it is a wrong state transition, which a fraud proof can prove.
+    pub state_transition: bool,
+    /// The node's error.
+    pub reason: String,
+}
+
+/// A proof built (and possibly submitted).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofSubmission {
+    /// The challenged output.
+    pub output_index: u64,
+    /// The disputed block.
+    pub height: u64,
+    /// Encoded size.
+    pub proof_bytes: usize,
+    /// The local verdict (must be a fault before anything is sent).
+    pub local_verdict: String,
+    /// L1 tx hash, when sent.
+    pub tx_hash: Option<String>,
+    /// What the L1 answered (or why nothing was sent).
+    pub l1_result: String,
+    /// Whether the L1 proved the fault (deleted outputs, slashed the proposer).
+    pub fault_proven: Option<bool>,
+}
+
+/// What `GET /status` shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChallengerStatus {
+    /// The challenger's L1 address (empty: watch only, nothing is submitted).
+    pub challenger: String,
+    /// Bridge watched.
+    pub bridge_id: u64,
+    /// Latest derived L2 height.
+    pub derived_height: u64,
+    /// L1 height of the last batch record read.
+    pub l1_height: u64,
+    /// Decoded blocks held above the derived height.
+    pub held_blocks: usize,
+    /// Outputs checked against the derived chain.
+    pub outputs_checked: u64,
+    /// Outputs whose root disagrees with the derived chain.
+    pub output_mismatches: u64,
+    /// The latest check of each output, by index.
+    pub outputs: Vec<OutputCheck>,
+    /// Faults found (derivation halts at the first).
+    pub faults: Vec<FaultFinding>,
+    /// Proofs built and submitted.
+    pub proofs: Vec<ProofSubmission>,
+    /// The last transient error (L1 or DA unavailable), cleared by a good poll.
+    pub last_error: Option<String>,
+}
+
+/// Shared with the status server.
+pub type SharedStatus = Arc<Mutex<ChallengerStatus>>;
+
+fn lock(s: &SharedStatus) -> std::sync::MutexGuard<'_, ChallengerStatus> {
+    s.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Why the challenger stopped or paused.
+#[derive(Debug, thiserror::Error)]
+pub enum ChallengerError {
+    /// Derivation (L1 records, DA, node) failed.
+    #[error(transparent)]
+    Derive(#[from] FollowerError),
+    /// The L1's output proposals could not be read.
+    #[error("L1 output proposals: {0}")]
+    L1(String),
+    /// Local failure (store, block store).
+    #[error("challenger: {0}")]
+    Local(String),
+}
+
+impl ChallengerError {
+    fn is_retryable(&self) -> bool {
+        match self {
+            Self::Derive(e) => e.is_retryable(),
+            Self::L1(_) => true,
+            Self::Local(_) => false,
+        }
+    }
+}
+
+/// Challenger tuning.
+#[derive(Debug, Clone)]
+pub struct ChallengerOptions {
+    /// Time between polls.
+    pub poll_interval: Duration,
+    /// Longest delay between retries while the L1 or DA is down.
+    pub max_backoff: Duration,
+}
+
+impl Default for ChallengerOptions {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+/// An output as read from the L1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct L1Output {
+    index: u64,
+    l2_block_number: u64,
+    root: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+struct Fault {
+    n: u64,
+    state_transition: bool,
+}
+
+/// The challenger over a follower `node`, a [`RecordSource`], a DA client and the L1.
+pub struct Challenger<A: ChainApp, S: RecordSource, D: DaClient> {
+    node: Arc<Node<A>>,
+    source: S,
+    da: Option<D>,
+    l1: RemoteChain,
+    submitter: Option<Arc<TxSubmitter>>,
+    bridge_id: u64,
+    assembler: Assembler,
+    blocks: BTreeMap<u64, Block>,
+    last_done: Option<L1Position>,
+    fault: Option<Fault>,
+    checked: BTreeMap<u64, Vec<u8>>,
+    challenged: BTreeSet<(u64, Vec<u8>)>,
+    status: SharedStatus,
+}
+
+impl<A: ChainApp + 'static, S: RecordSource, D: DaClient> Challenger<A, S, D> {
+    /// A challenger deriving into `node` (opened with [`Node::open_follower`]) and watching
+    /// `bridge_id`'s outputs on `l1`. Without a `submitter` it only watches and reports.
+    pub fn new(
+        node: Arc<Node<A>>,
+        source: S,
+        da: Option<D>,
+        l1: RemoteChain,
+        bridge_id: u64,
+        submitter: Option<Arc<TxSubmitter>>,
+    ) -> Result<Self, ChallengerError> {
+        if !node.is_follower() {
+            return Err(ChallengerError::Local(
+                "the challenger's node must be opened as a follower".into(),
+            ));
+        }
+        let status = Arc::new(Mutex::new(ChallengerStatus {
+            challenger: submitter.as_ref().map(|s| s.address()).unwrap_or_default(),
+            bridge_id,
+            derived_height: node.height(),
+            ..Default::default()
+        }));
+        Ok(Self {
+            node,
+            source,
+            da,
+            l1,
+            submitter,
+            bridge_id,
+            assembler: Assembler::new(MAX_BATCH_RAW_LEN),
+            blocks: BTreeMap::new(),
+            last_done: None,
+            fault: None,
+            checked: BTreeMap::new(),
+            challenged: BTreeSet::new(),
+            status,
+        })
+    }
+
+    /// The status, shared with [`serve_status`].
+    pub fn status(&self) -> SharedStatus {
+        self.status.clone()
+    }
+
+    /// Uses `status` (e.g. one already served) instead of its own.
+    pub fn with_status(mut self, status: SharedStatus) -> Self {
+        let cur = lock(&self.status).clone();
+        *lock(&status) = cur;
+        self.status = status;
+        self
+    }
+
+    /// One round: read new records, derive what can be derived, check outputs, and prove a
+    /// fault if one was found.
+    pub async fn poll(&mut self) -> Result<(), ChallengerError> {
+        let derive = self.derive().await;
+        {
+            let mut st = lock(&self.status);
+            st.derived_height = self.node.height();
+            st.held_blocks = self.blocks.len();
+        }
+        derive?;
+        let outputs = self.outputs().await?;
+        self.check_outputs(&outputs)?;
+        if let Some(f) = self.fault.clone() {
+            if f.state_transition {
+                self.prove(f.n, &outputs).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn derive(&mut self) -> Result<(), ChallengerError> {
+        let from = self.last_done.map_or(1, |p| p.0);
+        let records = self.source.records(from).await?;
+        for r in records {
+            if self.last_done.is_some_and(|d| r.position <= d) {
+                continue;
+            }
+            self.take_record(&r).await?;
+            self.last_done = Some(r.position);
+            lock(&self.status).l1_height = r.position.0;
+        }
+        self.apply_ready().await
+    }
+
+    async fn take_record(&mut self, r: &L1Record) -> Result<(), ChallengerError> {
+        let Ok(record) = r.record.clone() else {
+            // The follower halts on such a record; the challenger only needs the good ones.
+            tracing::warn!(tx = %r.tx_hash, "ignoring an undecodable batch record");
+            return Ok(());
+        };
+        let blobs = match record {
+            BatchRecord::Inline { blob } => vec![blob],
+            BatchRecord::Da {
+                namespace,
+                header,
+                chunks,
+                ..
+            } => {
+                let Some(da) = self.da.as_ref() else {
+                    return Err(FollowerError::Config(format!(
+                        "L1 tx {} records a batch on DA, but [da] rpc is empty",
+                        r.tx_hash
+                    ))
+                    .into());
+                };
+                let mut blobs = Vec::with_capacity(chunks.len() + 1);
+                for p in std::iter::once(header).chain(chunks) {
+                    let blob = da.get(namespace, p).await.map_err(|e| match e {
+                        DaError::NotFound(h) => FollowerError::Da(DaError::Unavailable(format!(
+                            "blob recorded in L1 tx {} not found at DA height {h}",
+                            r.tx_hash
+                        ))),
+                        other => FollowerError::Da(other),
+                    })?;
+                    blobs.push(blob);
+                }
+                blobs
+            }
+        };
+        let tip = self.node.height();
+        for blob in blobs {
+            let batch = match self.assembler.push(&blob) {
+                Ok(Some(b)) => b,
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::warn!(tx = %r.tx_hash, error = %e, "ignoring a bad batch blob");
+                    continue;
+                }
+            };
+            for (i, bytes) in batch.blocks.iter().enumerate() {
+                let height = batch.start + i as u64;
+                if height <= tip {
+                    continue;
+                }
+                match <Block as tendermint_proto::Protobuf<tendermint_proto::types::Block>>::decode_vec(bytes) {
+                    Ok(b) if b.header.height.value() == height => {
+                        self.blocks.entry(height).or_insert(b);
+                    }
+                    _ => tracing::warn!(height, "ignoring an undecodable block in a batch"),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn apply_ready(&mut self) -> Result<(), ChallengerError> {
+        while self.fault.is_none() {
+            let tip = self.node.height();
+            self.blocks = self.blocks.split_off(&(tip + 1));
+            let (Some(next), Some(after)) =
+                (self.blocks.get(&(tip + 1)), self.blocks.get(&(tip + 2)))
+            else {
+                return Ok(());
+            };
+            let Some(commit) = after.last_commit.clone() else {
+                self.found(
+                    tip + 1,
+                    false,
+                    format!("block {} carries no last_commit", tip + 2),
+                );
+                return Ok(());
+            };
+            let node = self.node.clone();
+            let block = next.clone();
+            let r = tokio::task::spawn_blocking(move || node.apply_block(&block, &commit))
+                .await
+                .map_err(|e| ChallengerError::Local(format!("block application panicked: {e}")))?;
+            match r {
+                Ok(_) => {}
+                Err(e) if e.is_fault() => {
+                    let n = match &e {
+                        FollowError::Mismatch { height, what, .. }
+                            if what.starts_with("app_hash") && *height >= 2 =>
+                        {
+                            Some(*height - 1)
+                        }
+                        _ => None,
+                    };
+                    match n {
+                        Some(n) => self.found(n, true, e.to_string()),
+                        None => self.found(tip + 1, false, e.to_string()),
+                    }
+                }
+                Err(e) => return Err(FollowerError::Apply(e).into()),
+            }
+        }
+        Ok(())
+    }
+
+    fn found(&mut self, height: u64, state_transition: bool, reason: String) {
+        tracing::error!(
+            height,
+            state_transition,
+            %reason,
+            "challenger: fault found, derivation halted"
+        );
+        self.fault = Some(Fault {
+            n: height,
+            state_transition,
+        });
+        lock(&self.status).faults.push(FaultFinding {
+            height,
+            state_transition,
+            reason,
+        });
+    }
+
+    async fn outputs(&self) -> Result<Vec<L1Output>, ChallengerError> {
+        let r: QueryOutputProposalsResponse = self
+            .l1
+            .query_proto(
+                OUTPUT_PROPOSALS,
+                &QueryBridgePageRequest {
+                    bridge_id: self.bridge_id,
+                    pagination: None,
+                },
+                None,
+            )
+            .await
+            .map_err(|e| ChallengerError::L1(e.to_string()))?;
+        let mut v: Vec<L1Output> = r
+            .output_proposals
+            .into_iter()
+            .filter_map(|o| {
+                let p = o.output_proposal?;
+                Some(L1Output {
+                    index: o.output_index,
+                    l2_block_number: p.l2_block_number,
+                    root: p.output_root,
+                })
+            })
+            .collect();
+        v.sort_by_key(|o| o.index);
+        Ok(v)
+    }
+
+    /// The withdrawal-tree root of blocks `from ..= to` of the derived chain, as the bridge
+    /// executor computes it (successful txs, `initiate_token_withdrawal` events in order).
+    fn storage_root(&self, from: u64, to: u64) -> Result<Hash32, ChallengerError> {
+        let mut leaves = Vec::new();
+        for h in from..=to {
+            let results = self
+                .node
+                .blocks()
+                .results(h)
+                .map_err(|e| ChallengerError::Local(e.to_string()))?
+                .ok_or_else(|| ChallengerError::Local(format!("results of block {h} missing")))?;
+            for r in results.tx_results.iter().filter(|r| r.code == 0) {
+                for ev in r
+                    .events
+                    .iter()
+                    .filter(|e| e.kind == "initiate_token_withdrawal")
+                {
+                    let a = |k: &str| {
+                        ev.attributes
+                            .iter()
+                            .find(|x| x.key == k)
+                            .map_or("", |x| x.value.as_str())
+                    };
+                    let rec = crate::bridge::store::WithdrawalRecord {
+                        sequence: a("l2_sequence").parse().unwrap_or(0),
+                        from: a("from").into(),
+                        to: a("to").into(),
+                        amount: a("amount").parse().unwrap_or(0),
+                        denom: a("denom").into(),
+                        base_denom: a("base_denom").into(),
+                        tx_hash: String::new(),
+                        tx_height: h,
+                        tx_time: String::new(),
+                        output_index: None,
+                    };
+                    leaves.push(crate::bridge::store::leaf(self.bridge_id, &rec));
+                }
+            }
+        }
+        Ok(WithdrawalTree::new(leaves).root())
+    }
+
+    fn block_hash(&self, h: u64) -> Result<Option<Hash32>, ChallengerError> {
+        let id = self
+            .node
+            .block_id(h)
+            .map_err(|e| ChallengerError::Local(e.to_string()))?;
+        Ok(id.and_then(|id| Hash32::from_slice(id.hash.as_bytes())))
+    }
+
+    fn check_outputs(&mut self, outputs: &[L1Output]) -> Result<(), ChallengerError> {
+        let tip = self.node.height();
+        let mut prev = 0;
+        for o in outputs {
+            let first = prev + 1;
+            prev = o.l2_block_number;
+            if o.l2_block_number > tip || self.checked.get(&o.index) == Some(&o.root) {
+                continue;
+            }
+            let Some(hash) = self.block_hash(o.l2_block_number)? else {
+                continue;
+            };
+            let storage = self.storage_root(first, o.l2_block_number)?;
+            let expected = output_root(OUTPUT_VERSION, &storage, &hash);
+            let matches = expected.0.as_slice() == o.root.as_slice();
+            if matches {
+                tracing::info!(
+                    index = o.index,
+                    l2_block = o.l2_block_number,
+                    "output matches the derived chain"
+                );
+            } else {
+                tracing::error!(
+                    index = o.index,
+                    l2_block = o.l2_block_number,
+                    l1_root = %hex::encode(&o.root),
+                    expected = %hex::encode(expected.0),
+                    "output root does not match the derived chain"
+                );
+            }
+            self.checked.insert(o.index, o.root.clone());
+            let mut st = lock(&self.status);
+            st.outputs_checked += 1;
+            if !matches {
+                st.output_mismatches += 1;
+            }
+            let c = OutputCheck {
+                index: o.index,
+                l2_block_number: o.l2_block_number,
+                l1_root: hex::encode(&o.root),
+                expected_root: hex::encode(expected.0),
+                matches,
+            };
+            match st.outputs.iter_mut().find(|x| x.index == o.index) {
+                Some(x) => *x = c,
+                None => st.outputs.push(c),
+            }
+        }
+        Ok(())
+    }
+
+    fn header(&self, h: u64) -> Result<Option<Header>, ChallengerError> {
+        if let Some(b) = self.blocks.get(&h) {
+            return Ok(Some(b.header.clone()));
+        }
+        Ok(self
+            .node
+            .blocks()
+            .block(h)
+            .map_err(|e| ChallengerError::Local(e.to_string()))?
+            .map(|b| b.header))
+    }
+
+    /// Builds, checks and submits the proof that block `n` transitions state wrongly.
+    async fn prove(&mut self, n: u64, outputs: &[L1Output]) -> Result<(), ChallengerError> {
+        let mut prev = 0;
+        let mut target = None;
+        for o in outputs {
+            let first_block = prev.max(1);
+            let prev_l2 = prev + 1;
+            prev = o.l2_block_number;
+            if first_block <= n && n < o.l2_block_number {
+                target = Some((o.clone(), first_block, prev_l2));
+                break;
+            }
+        }
+        let Some((o, first_block, interval_start)) = target else {
+            return Ok(()); // no output commits to the fault yet
+        };
+        if self.challenged.contains(&(o.index, o.root.clone())) {
+            return Ok(());
+        }
+        let m = o.l2_block_number;
+        let mut headers = Vec::with_capacity((m - n + 1) as usize);
+        for h in n..=m {
+            match self.header(h)? {
+                Some(hd) => headers.push(hd),
+                None => return Ok(()), // batch not posted yet: try again next poll
+            }
+        }
+        let txs: Vec<Vec<u8>> = self
+            .node
+            .blocks()
+            .block(n)
+            .map_err(|e| ChallengerError::Local(e.to_string()))?
+            .ok_or_else(|| ChallengerError::Local(format!("block {n} missing from the store")))?
+            .data;
+        let storage_root = self.storage_root(interval_start, n)?;
+        let chain_id = headers[0].chain_id.to_string();
+        let hash_m =
+            Hash32::from_slice(headers[headers.len() - 1].hash().as_bytes()).unwrap_or_default();
+        let mut entry = ProofSubmission {
+            output_index: o.index,
+            height: n,
+            ..Default::default()
+        };
+        self.challenged.insert((o.index, o.root.clone()));
+        let anchored = output_root(OUTPUT_VERSION, &storage_root, &hash_m);
+        if anchored.0.as_slice() != o.root.as_slice() {
+            entry.l1_result = format!(
+                "not submitted: the recomputed root {} of output {} (block {m}) is not the L1's {} \
+                 (withdrawals after block {n} cannot be recomputed from a diverged state)",
+                hex::encode(anchored.0),
+                o.index,
+                hex::encode(&o.root)
+            );
+            tracing::error!(index = o.index, "{}", entry.l1_result);
+            lock(&self.status).proofs.push(entry);
+            return Ok(());
+        }
+        let node = self.node.clone();
+        let anchor = Anchor {
+            chain_id: chain_id.clone(),
+            output_root: anchored,
+            l2_block_number: m,
+            first_block,
+        };
+        let built = tokio::task::spawn_blocking(move || {
+            let b = node.with_store(|s| build_proof(node.app(), s, headers, txs, storage_root));
+            b.map(|b| {
+                let v = verify(&b.proof, node.app(), &anchor);
+                (b, v)
+            })
+        })
+        .await
+        .map_err(|e| ChallengerError::Local(format!("proof building panicked: {e}")))?;
+        let (built, verdict) = match built {
+            Ok(x) => x,
+            Err(e) => {
+                entry.l1_result = format!("not submitted: building the proof failed: {e}");
+                tracing::error!(index = o.index, "{}", entry.l1_result);
+                lock(&self.status).proofs.push(entry);
+                return Ok(());
+            }
+        };
+        let bytes = built.proof.encode();
+        entry.proof_bytes = bytes.len();
+        entry.local_verdict = format!("{verdict:?}");
+        if !matches!(verdict, Verdict::Fault(_)) {
+            entry.l1_result = "not submitted: the local verdict is not a fault".into();
+            tracing::error!(index = o.index, verdict = ?verdict, "{}", entry.l1_result);
+            lock(&self.status).proofs.push(entry);
+            return Ok(());
+        }
+        tracing::warn!(
+            index = o.index,
+            block = n,
+            bytes = bytes.len(),
+            "fraud proof built and verified locally"
+        );
+        let Some(sub) = self.submitter.clone() else {
+            entry.l1_result = "not submitted: watch-only (no challenger key)".into();
+            lock(&self.status).proofs.push(entry);
+            return Ok(());
+        };
+        let msg = MsgSubmitFraudProof {
+            challenger: sub.address(),
+            bridge_id: self.bridge_id,
+            output_index: o.index,
+            proof: bytes,
+        };
+        let any = Any {
+            type_url: MSG_SUBMIT_FRAUD_PROOF.into(),
+            value: msg.encode_to_vec(),
+        };
+        match sub.submit(vec![any], "minitia challenger").await {
+            Ok(t) => {
+                let proven = t.events.iter().any(|(k, _)| k == "fraud_proven");
+                entry.tx_hash = Some(hex::encode_upper(t.hash.0));
+                entry.fault_proven = Some(proven);
+                entry.l1_result = format!(
+                    "included at L1 height {}: {}",
+                    t.height,
+                    if proven {
+                        "fault proven (outputs deleted, proposer slashed)"
+                    } else {
+                        "proof rejected"
+                    }
+                );
+                tracing::warn!(index = o.index, proven, tx = ?entry.tx_hash, "fraud proof submitted");
+            }
+            Err(e) => {
+                entry.l1_result = format!("submission failed: {e}");
+                if !matches!(e, SubmitError::Rejected { .. }) {
+                    // transient: allow a retry on the next poll
+                    self.challenged.remove(&(o.index, o.root.clone()));
+                }
+                tracing::error!(index = o.index, "{}", entry.l1_result);
+            }
+        }
+        lock(&self.status).proofs.push(entry);
+        Ok(())
+    }
+
+    /// Polls until `shutdown` resolves; transient errors back off, others stop the loop
+    /// (shown in the status) and are returned once `shutdown` resolves.
+    pub async fn run(
+        mut self,
+        opts: ChallengerOptions,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), ChallengerError> {
+        tokio::pin!(shutdown);
+        let mut delay = opts.poll_interval;
+        loop {
+            let r = tokio::select! {
+                _ = &mut shutdown => return Ok(()),
+                r = self.poll() => r,
+            };
+            let wait = match r {
+                Ok(()) => {
+                    delay = opts.poll_interval;
+                    lock(&self.status).last_error = None;
+                    opts.poll_interval
+                }
+                Err(e) if e.is_retryable() => {
+                    tracing::warn!(error = %e, retry_in = ?delay, "challenger paused");
+                    lock(&self.status).last_error = Some(e.to_string());
+                    let w = delay;
+                    delay = (delay * 2).min(opts.max_backoff);
+                    w
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "challenger stopped");
+                    lock(&self.status).last_error = Some(e.to_string());
+                    shutdown.await;
+                    return Err(e);
+                }
+            };
+            tokio::select! {
+                _ = &mut shutdown => return Ok(()),
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+}
+
+/// Serves `GET /status` (the [`ChallengerStatus`] as JSON) until `shutdown` resolves.
+pub async fn serve_status(
+    status: SharedStatus,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::{routing::get, Json};
+    let app = axum::Router::new().route(
+        "/status",
+        get(move || {
+            let s = lock(&status).clone();
+            async move { Json(s) }
+        }),
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// A [`TxSubmitter`] on the L1 `[l1]` names, signing with `key`.
+pub async fn l1_submitter(
+    config: &crate::config::NodeConfig,
+    key: cosmrs::crypto::secp256k1::SigningKey,
+) -> Result<TxSubmitter, String> {
+    let chain = RemoteChain::new(&config.l1.rpc).map_err(|e| e.to_string())?;
+    let chain_id = if config.l1.chain_id.is_empty() {
+        chain
+            .chain_id()
+            .await
+            .map_err(|e| format!("asking the L1 for its chain id: {e}"))?
+    } else {
+        config.l1.chain_id.clone()
+    };
+    let gas_price: GasPrice = config
+        .l1
+        .gas_price
+        .parse()
+        .map_err(|e: String| format!("[l1] gas_price: {e}"))?;
+    TxSubmitter::new(
+        chain,
+        key,
+        SubmitterConfig::new(chain_id, config.l1.bech32_prefix.clone(), gas_price),
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// Runs the challenger of `home` (its own data dir and the chain's genesis), reading the L1
+/// and DA `config` names and signing proofs with `key` (`None`: watch only), with the status
+/// on `status_listener`, until `shutdown` resolves.
+pub async fn run_challenger(
+    home: &Path,
+    config: &crate::config::NodeConfig,
+    key: Option<cosmrs::crypto::secp256k1::SigningKey>,
+    status_listener: tokio::net::TcpListener,
+    opts: ChallengerOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), crate::run::RunError> {
+    use crate::run::RunError;
+    if config.l1.rpc.is_empty() || config.l1.bridge_id == 0 {
+        return Err(RunError::Other(
+            "the challenger watches a bridge on the L1: set [l1] rpc and bridge_id in minitia.toml"
+                .into(),
+        ));
+    }
+    let node = {
+        let (home, config) = (home.to_path_buf(), config.clone());
+        tokio::task::spawn_blocking(move || {
+            crate::follower::open_follower_node(&home, &config, |c| {
+                crate::run::cosmos_app(c, vec![])
+            })
+        })
+        .await
+        .map_err(|e| RunError::Other(format!("node start panicked: {e}")))??
+    };
+    let l1 = RemoteChain::new(&config.l1.rpc).map_err(|e| RunError::Other(e.to_string()))?;
+    let source = crate::follower::L1Records::for_bridge(l1.clone(), config.l1.bridge_id)
+        .await
+        .map_err(|e| RunError::Other(e.to_string()))?;
+    let genesis = minitia_chain::node::genesis::GenesisDoc::load(&config.genesis_path(home))?;
+    let da = crate::follower::da_client(config, &genesis.chain_id)?;
+    let submitter = match key {
+        Some(k) => Some(Arc::new(
+            l1_submitter(config, k).await.map_err(RunError::Other)?,
+        )),
+        None => None,
+    };
+    let c = Challenger::new(node, source, da, l1, config.l1.bridge_id, submitter)
+        .map_err(|e| RunError::Other(e.to_string()))?;
+    let status = c.status();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let server = tokio::spawn(serve_status(status, status_listener, async move {
+        let mut rx = stop_rx;
+        let _ = rx.wait_for(|v| *v).await;
+    }));
+    tracing::info!(bridge_id = config.l1.bridge_id, "challenger started");
+    let r = c.run(opts, shutdown).await;
+    let _ = stop_tx.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+    r.map_err(|e| RunError::Other(format!("challenger stopped: {e}")))
+}
