@@ -72,6 +72,17 @@ struct BatchInfo {
     submitter: String,
 }
 
+/// An RPC error on one line, without the backtrace tendermint-rpc appends to it.
+fn brief(e: &dyn std::fmt::Display) -> String {
+    let s = e.to_string();
+    let cut = ["\n\nLocation:", "\n\nStack backtrace:"]
+        .iter()
+        .filter_map(|m| s.find(m))
+        .min()
+        .unwrap_or(s.len());
+    s[..cut].split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The records of one bridge on a remote L1, from its batch submitter only (the L1 lets
 /// anyone record bytes for a bridge; only the bridge's submitter counts).
 #[derive(Debug, Clone)]
@@ -97,7 +108,9 @@ impl L1Records {
         let r: QueryBridgeResponse = l1
             .query_proto(QUERY_BRIDGE, &QueryBridgeRequest { bridge_id }, None)
             .await
-            .map_err(|e| FollowerError::L1(format!("querying bridge {bridge_id}: {e}")))?;
+            .map_err(|e| {
+                FollowerError::L1(format!("querying bridge {bridge_id}: {}", brief(&e)))
+            })?;
         let submitter = r
             .bridge_config
             .and_then(|c| c.batch_info)
@@ -131,7 +144,9 @@ impl RecordSource for L1Records {
                 .rpc()
                 .tx_search(q.clone(), false, page, per_page, Order::Ascending)
                 .await
-                .map_err(|e| FollowerError::L1(format!("tx_search for batch records: {e}")))?;
+                .map_err(|e| {
+                    FollowerError::L1(format!("tx_search for batch records: {}", brief(&e)))
+                })?;
             let n = r.txs.len();
             for t in r.txs {
                 if t.tx_result.code.is_err() {
