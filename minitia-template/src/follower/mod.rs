@@ -583,6 +583,16 @@ pub fn da_client(config: &NodeConfig, chain_id: &str) -> Result<Option<LazyCeles
     Ok(Some(LazyCelestiaDa::new(cfg)))
 }
 
+fn check_l1_config(config: &NodeConfig) -> Result<(), RunError> {
+    if config.l1.rpc.trim().is_empty() {
+        return Err(RunError::Other(
+            "a follower reads batches from the L1: set [l1] rpc (and bridge_id) in minitia.toml"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Derives `node` from the L1 and DA `config` names until `shutdown` resolves; the status
 /// goes to `status` (serve it with [`serve_rpc`]).
 pub async fn follow<A: ChainApp>(
@@ -593,12 +603,7 @@ pub async fn follow<A: ChainApp>(
     opts: FollowerOptions,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), RunError> {
-    if config.l1.rpc.is_empty() {
-        return Err(RunError::Other(
-            "a follower reads batches from the L1: set [l1] rpc (and bridge_id) in minitia.toml"
-                .into(),
-        ));
-    }
+    check_l1_config(config)?;
     let l1 = RemoteChain::new(&config.l1.rpc).map_err(|e| RunError::Other(e.to_string()))?;
     tokio::pin!(shutdown);
     let mut delay = opts.poll_interval;
@@ -643,6 +648,7 @@ pub async fn run_follower_with(
     extra_modules: Vec<Arc<dyn crate::run::Module>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
+    check_l1_config(config)?;
     let node = {
         let home = home.to_path_buf();
         let config = config.clone();
