@@ -878,3 +878,44 @@ pub async fn run_challenger(
     let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
     r.map_err(|e| RunError::Other(format!("challenger stopped: {e}")))
 }
+
+/// The key the injected bogus write goes to (outside every module's prefix).
+pub const INJECTED_FAULT_KEY: &[u8] = b"fault-injection/wrong-state";
+
+/// Whether `genesis` (the genesis file as JSON) is a dev chain: `app_state.minitia.dev` is
+/// `true` (written by `minitia new --dev` and localnet). Fault injection runs only there.
+pub fn is_dev_chain(genesis: &serde_json::Value) -> bool {
+    genesis["app_state"]["minitia"]["dev"].as_bool() == Some(true)
+}
+
+/// Makes `node`'s producer apply a wrong state transition at block `height` (one bogus write,
+/// so header `height + 1`'s `app_hash` is wrong) — for exercising challengers. Refused unless
+/// `genesis` is a dev chain ([`is_dev_chain`]) and `height ≥ 1`; nothing changes then.
+pub fn inject_wrong_state<A: ChainApp>(
+    node: &Node<A>,
+    genesis: &serde_json::Value,
+    height: u64,
+) -> Result<(), String> {
+    if !is_dev_chain(genesis) {
+        return Err(format!(
+            "refusing to inject a wrong state transition at height {height}: this is not a dev \
+             chain (genesis app_state.minitia.dev is not true); fault injection is only for dev \
+             chains created with `minitia new --dev` or by localnet"
+        ));
+    }
+    if height == 0 {
+        return Err("fault injection height must be at least 1".into());
+    }
+    if height <= node.height() {
+        return Err(format!(
+            "fault injection height {height} is not above the chain's height {}",
+            node.height()
+        ));
+    }
+    node.inject_wrong_state(minitia_chain::node::InjectedWrite {
+        height,
+        key: INJECTED_FAULT_KEY.to_vec(),
+        value: height.to_be_bytes().to_vec(),
+    });
+    Ok(())
+}
