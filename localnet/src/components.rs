@@ -24,6 +24,9 @@ pub mod ports {
     pub const MINITIA_RPC: u16 = 26757;
     /// Ethereum JSON-RPC of the first EVM minitia; the i-th minitia uses `EVM_JSON_RPC + 10 * i`.
     pub const EVM_JSON_RPC: u16 = 8545;
+    /// Bridge executor API (`/status`, `/withdrawal/{sequence}`) of the first minitia; the
+    /// i-th uses `EXECUTOR_API + 10 * i`.
+    pub const EXECUTOR_API: u16 = 26759;
 }
 
 /// The three binaries a localnet runs.
@@ -109,6 +112,8 @@ pub struct Ports {
     pub status: SocketAddr,
     /// Per minitia: CometBFT RPC and Ethereum JSON-RPC (used by EVM minitias only).
     pub minitias: Vec<(SocketAddr, SocketAddr)>,
+    /// Per minitia: the bridge executor's HTTP API.
+    pub executor_api: Vec<SocketAddr>,
 }
 
 impl Ports {
@@ -133,6 +138,9 @@ impl Ports {
                     )
                 })
                 .collect(),
+            executor_api: (0..n as u16)
+                .map(|i| a(ports::EXECUTOR_API + 10 * i))
+                .collect(),
         })
     }
 
@@ -151,14 +159,17 @@ impl Ports {
         let da_rpc = pick()?;
         let status = pick()?;
         let mut minitias = Vec::new();
+        let mut executor_api = Vec::new();
         for _ in 0..n {
             minitias.push((pick()?, pick()?));
+            executor_api.push(pick()?);
         }
         Ok(Self {
             l1_rpc,
             da_rpc,
             status,
             minitias,
+            executor_api,
         })
     }
 
@@ -174,6 +185,9 @@ impl Ports {
             if vm == "evm" {
                 v.push((*json, format!("minitia {name} JSON-RPC")));
             }
+        }
+        for ((name, _), api) in minitias.iter().zip(&self.executor_api) {
+            v.push((*api, format!("minitia {name} bridge executor API")));
         }
         v
     }
@@ -226,6 +240,8 @@ pub enum Probe {
     },
     /// Ethereum JSON-RPC `eth_chainId` answers.
     EthRpc(String),
+    /// `GET <url>` answers 200 (the bridge executor's `/status`).
+    Http(String),
 }
 
 /// One OS process of the localnet.
@@ -239,6 +255,8 @@ pub struct Component {
     pub program: PathBuf,
     /// Arguments.
     pub args: Vec<String>,
+    /// Extra environment (`MINITIA_<SECTION>_<FIELD>` config overrides of the bots).
+    pub env: Vec<(String, String)>,
     /// Signal that asks it to stop cleanly (the L1 handles SIGINT only).
     pub stop_signal: i32,
     /// Ready when every probe passes.
@@ -289,10 +307,10 @@ fn url(a: SocketAddr) -> String {
 
 /// Every component of the localnet described by `manifest`, in start order.
 ///
-/// The OPinit bots (batcher, output proposer, bridge executor, challenger) are not in this
-/// list yet: their binaries do not exist in this repository. When they land each becomes an
-/// entry here with `kind: Kind::Bot`, `after_bridges: true` and its command line (for
-/// example `minitia <bot> --home <minitia home> --l1.rpc <l1> --da.rpc <da> --bridge-id N`).
+/// Per minitia, after the bridges exist: `<name>-batcher` (`minitia batcher`) and
+/// `<name>-executor` (`minitia executor`, which also proposes outputs), configured through
+/// [`bot_env`]. Plan again once the bridges exist: the bots' env carries the bridge id.
+/// The challenger is not started yet.
 pub fn plan(
     home: &Path,
     manifest: &Manifest,
@@ -316,6 +334,7 @@ pub fn plan(
                 "--da.auth-token".into(),
                 manifest.da.auth_token.clone(),
             ],
+            env: vec![],
             stop_signal: libc::SIGTERM,
             probes: vec![Probe::DaRpc {
                 url: url(ports.da_rpc),
@@ -337,6 +356,7 @@ pub fn plan(
                 t.l1_block_time.as_millis().to_string(),
                 "--dev".into(),
             ],
+            env: vec![],
             stop_signal: libc::SIGINT,
             probes: vec![Probe::CometRpc(url(ports.l1_rpc))],
             after_bridges: false,
@@ -364,10 +384,74 @@ pub fn plan(
                 "--sequencer.create-empty-blocks".into(),
                 "true".into(),
             ],
+            env: vec![],
             stop_signal: libc::SIGTERM,
             probes,
             after_bridges: false,
         });
     }
+    for ((m, (rpc, _)), api) in manifest
+        .minitias
+        .iter()
+        .zip(&ports.minitias)
+        .zip(&ports.executor_api)
+    {
+        let env = bot_env(manifest, m, ports, *rpc, *api);
+        let mh = h(minitia_home(home, &m.name));
+        v.push(Component {
+            name: format!("{}-batcher", m.name),
+            kind: Kind::Bot,
+            program: bins.minitia.clone(),
+            args: vec!["batcher".into(), "--home".into(), mh.clone()],
+            env: env.clone(),
+            stop_signal: libc::SIGTERM,
+            probes: vec![],
+            after_bridges: true,
+        });
+        v.push(Component {
+            name: format!("{}-executor", m.name),
+            kind: Kind::Bot,
+            program: bins.minitia.clone(),
+            args: vec!["executor".into(), "--home".into(), mh],
+            env,
+            stop_signal: libc::SIGTERM,
+            probes: vec![Probe::Http(format!("{}/status", url(*api)))],
+            after_bridges: true,
+        });
+    }
     v
+}
+
+/// The `MINITIA_<SECTION>_<FIELD>` overrides (see `minitia_template::config`) that point the
+/// bots of minitia `m` at this localnet: its node, the L1, its bridge and the DA node. Passed
+/// to the bot processes instead of rewriting `minitia.toml`, so the home stays as created.
+pub fn bot_env(
+    manifest: &Manifest,
+    m: &crate::manifest::MinitiaInfo,
+    ports: &Ports,
+    rpc: SocketAddr,
+    api: SocketAddr,
+) -> Vec<(String, String)> {
+    use minitia_template::config::env_var_name as var;
+    // The manifest's namespace is a full 29-byte v0 namespace; the config takes its 10-byte id.
+    let ns = &manifest.da.namespace;
+    let ns_id = ns.get(ns.len().saturating_sub(20)..).unwrap_or_default();
+    vec![
+        (var("rpc", "listen"), rpc.to_string()),
+        (var("l1", "rpc"), url(ports.l1_rpc)),
+        (var("l1", "chain_id"), manifest.l1.chain_id.clone()),
+        (var("l1", "bech32_prefix"), manifest.l1.prefix.clone()),
+        // The localnet L1 runs with no minimum gas price.
+        (var("l1", "gas_price"), format!("0{}", manifest.l1.denom)),
+        (
+            var("l1", "bridge_id"),
+            m.bridge_id.unwrap_or_default().to_string(),
+        ),
+        (var("da", "rpc"), url(ports.da_rpc)),
+        (var("da", "auth_token"), manifest.da.auth_token.clone()),
+        (var("da", "namespace"), ns_id.to_string()),
+        (var("batch", "node_rpc"), url(rpc)),
+        (var("bridge", "api_listen"), api.to_string()),
+        (var("bridge", "l2_rpc"), url(rpc)),
+    ]
 }

@@ -307,6 +307,19 @@ async fn probe_ok(p: &Probe) -> Result<(), String> {
             .await
             .map(|_| ())
             .map_err(|e| e.to_string()),
+        Probe::Http(url) => {
+            let r = reqwest::Client::new()
+                .get(url)
+                .timeout(Duration::from_secs(5))
+                .send()
+                .await
+                .map_err(|e| format!("GET {url}: {e}"))?;
+            if r.status().is_success() {
+                Ok(())
+            } else {
+                Err(format!("GET {url}: HTTP {}", r.status()))
+            }
+        }
     }
 }
 
@@ -684,11 +697,13 @@ pub async fn run(
         },
     )?;
 
+    let replan = |m: &Manifest| components::plan(&home, m, &bins, &ports, &opts.timing);
     let result = run_started(
         &home,
         &mut manifest,
         &opts,
         &plan,
+        &replan,
         status_listener,
         &status_url,
         shutdown,
@@ -707,6 +722,7 @@ async fn run_started(
     manifest: &mut Manifest,
     opts: &UpOptions,
     plan: &[Component],
+    replan: &dyn Fn(&Manifest) -> Vec<Component>,
     status_listener: tokio::net::TcpListener,
     status_url: &str,
     shutdown: impl std::future::Future<Output = ()>,
@@ -720,7 +736,9 @@ async fn run_started(
             start_one(home, c, &mut sup, opts, progress).await?;
         }
         create_bridges(home, manifest, opts, progress).await?;
-        for c in plan.iter().filter(|c| c.after_bridges) {
+        // The bots' environment names the bridge ids, known only now.
+        let bots = replan(manifest);
+        for c in bots.iter().filter(|c| c.after_bridges) {
             start_one(home, c, &mut sup, opts, progress).await?;
         }
         eyre::Ok(())
@@ -780,7 +798,8 @@ async fn start_one(
         process::log_path(home, &c.name).display()
     ));
     // Plain logs in the log files.
-    let env = [("NO_COLOR".to_string(), "1".to_string())];
+    let mut env = vec![("NO_COLOR".to_string(), "1".to_string())];
+    env.extend(c.env.iter().cloned());
     let r = process::spawn(home, &c.name, &c.program, &c.args, &env, c.stop_signal)?;
     sup.running.push(r);
     let r = sup.running.last_mut().ok_or_else(|| eyre!("no child"))?;

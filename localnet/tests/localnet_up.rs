@@ -194,7 +194,32 @@ fn up_serves_the_documented_endpoints_and_down_leaves_nothing() {
             c["name"].as_str().unwrap().to_string()
         })
         .collect();
-    assert_eq!(names, ["da", "l1", "evm"]);
+    assert_eq!(names, ["da", "l1", "evm", "evm-batcher", "evm-executor"]);
+
+    // The bots: the batcher records batches of the minitia on the L1 (found with tx_search on
+    // the L1's events), the executor answers on its API.
+    rt.block_on(async {
+        let q: tendermint_rpc::query::Query = format!("record_batch.bridge_id='{bridge_id}'")
+            .parse()
+            .unwrap();
+        let start = std::time::Instant::now();
+        loop {
+            let r = l1
+                .tx_search(q.clone(), false, 1, 10, tendermint_rpc::Order::Ascending)
+                .await
+                .unwrap();
+            if r.total_count > 0 {
+                assert!(r.txs[0].tx_result.code.is_ok());
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "no MsgRecordBatch for bridge {bridge_id} on the L1 within 60s; batcher log:\n{}",
+                std::fs::read_to_string(home.join("logs/evm-batcher.log")).unwrap_or_default()
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    });
     let metrics = http_get(&format!("{status_url}/metrics"));
     assert!(metrics.contains("minitia_localnet_healthy 1"), "{metrics}");
     assert!(
@@ -237,7 +262,10 @@ fn up_serves_the_documented_endpoints_and_down_leaves_nothing() {
     assert!(ok, "{err}");
     assert!(out.contains("advanced L1 time"), "{out}");
     let (ok, _, err) = run(&["logs", "sequencer", "--home", h]);
-    assert!(!ok && err.contains("da, evm, l1"), "{err}");
+    assert!(
+        !ok && err.contains("da, evm, evm-batcher, evm-executor, l1"),
+        "{err}"
+    );
 
     // One localnet per home.
     let (ok, _, err) = run(&["up", "--home", h, "--free-ports"]);
@@ -247,7 +275,7 @@ fn up_serves_the_documented_endpoints_and_down_leaves_nothing() {
     let pids = up.component_pids();
     assert_eq!(
         pids.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(),
-        ["da", "evm", "l1"]
+        ["da", "evm", "evm-batcher", "evm-executor", "l1"]
     );
     let (ok, out, err) = run(&["down", "--home", h]);
     assert!(ok, "{err}");
