@@ -220,6 +220,53 @@ fn up_serves_the_documented_endpoints_and_down_leaves_nothing() {
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     });
+
+    // A deposit on the L1 (`minitia bridge deposit`, signed by the dev key of the minitia
+    // home) is relayed by the executor and lands as the bridge's L2 denom on the minitia.
+    let mhome = home.join("minitias/evm");
+    let out = std::process::Command::new(&bins().minitia)
+        .args(["bridge", "deposit", "--home", mhome.to_str().unwrap()])
+        .args(["--from", "dev", "1234uinit"])
+        .env("MINITIA_L1_RPC", &l1_url)
+        .env("MINITIA_L1_CHAIN_ID", m["l1"]["chain_id"].as_str().unwrap())
+        .env("MINITIA_L1_BRIDGE_ID", bridge_id.to_string())
+        .env("MINITIA_L1_GAS_PRICE", "0uinit")
+        .env("MINITIA_BRIDGE_L2_RPC", mi["rpc"].as_str().unwrap())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let l2_denom = minitia_core::opinit::l2_denom(bridge_id, "uinit");
+    rt.block_on(async {
+        let mc = HttpClient::builder(mi["rpc"].as_str().unwrap().parse().unwrap())
+            .compat_mode(CompatMode::V0_38)
+            .build()
+            .unwrap();
+        let start = std::time::Instant::now();
+        loop {
+            let b: QueryBalanceResponse = query(
+                &mc,
+                "/cosmos.bank.v1beta1.Query/Balance",
+                QueryBalanceRequest {
+                    address: dev["address"].as_str().unwrap().into(),
+                    denom: l2_denom.clone(),
+                },
+            )
+            .await;
+            if b.balance.is_some_and(|c| c.amount == "1234") {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "deposit not on the L2 within 30s; executor log:\n{}",
+                std::fs::read_to_string(home.join("logs/evm-executor.log")).unwrap_or_default()
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    });
     let metrics = http_get(&format!("{status_url}/metrics"));
     assert!(metrics.contains("minitia_localnet_healthy 1"), "{metrics}");
     assert!(
