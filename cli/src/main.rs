@@ -20,6 +20,8 @@ mod bridge;
 
 mod batcher;
 
+mod challenger;
+
 #[derive(Parser)]
 #[command(
     name = "minitia",
@@ -51,6 +53,9 @@ enum Command {
     /// Run the batch submitter of a home: posts finished blocks to DA (or the L1 on
     /// failover) and records each batch on the L1 (key sequencer).
     Batcher(batcher::BatcherArgs),
+    /// Run the challenger of a home: derives the chain from the L1 and DA, checks every
+    /// output root and proves a wrong state transition with a fraud proof (key challenger).
+    Challenger(challenger::ChallengerArgs),
     /// Print the version.
     Version,
 }
@@ -285,6 +290,7 @@ fn run(cli: Cli) -> eyre::Result<()> {
         Command::Bridge(cmd) => bridge::bridge(cmd),
         Command::Localnet(cmd) => localnet(cmd),
         Command::Batcher(args) => batcher::run(args),
+        Command::Challenger(args) => challenger::run(args),
         Command::Version => {
             println!("minitia {}", env!("CARGO_PKG_VERSION"));
             Ok(())
