@@ -373,6 +373,41 @@ fn address_of(m: &Manifest, name: &str) -> eyre::Result<String> {
         .ok_or_else(|| eyre!("localnet.json has no account {name}; run `minitia localnet reset`"))
 }
 
+/// Engine kind registered for a VM: `cosmos` is the plain Cosmos minitia the L1 can
+/// re-execute; EVM and Move minitias get their own kinds, which the L1 refuses to judge
+/// with a clear error until their verifiers exist.
+pub fn engine_kind(vm: &str) -> &'static str {
+    match vm {
+        "evm" => "minitia-evm",
+        "move" => "minitia-move",
+        "wasm" => "minitia-wasm",
+        _ => "cosmos",
+    }
+}
+
+/// The bridge metadata of a minitia: `{"minitia_engine": EngineSpec, "chain_id", "vm"}`, the
+/// spec built from the minitia's genesis `app_state.chain`.
+fn bridge_metadata(home: &Path, mi: &MinitiaInfo) -> eyre::Result<Vec<u8>> {
+    let mh = components::minitia_home(home, &mi.name);
+    let cfg = minitia_template::config::NodeConfig::load(&mh)
+        .map_err(|e| eyre!("cannot read the {} minitia config: {e}", mi.name))?;
+    let gpath = cfg.genesis_path(&mh);
+    let genesis: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(&gpath).wrap_err_with(|| format!("cannot read {}", gpath.display()))?,
+    )
+    .wrap_err_with(|| format!("{} is not JSON", gpath.display()))?;
+    let spec: minitia_fraud_proofs::EngineSpec = serde_json::from_value(serde_json::json!({
+        "kind": engine_kind(&mi.vm),
+        "chain_id": mi.chain_id,
+        "chain": genesis["app_state"]["chain"],
+    }))
+    .wrap_err_with(|| format!("{}: app_state.chain", gpath.display()))?;
+    let mut meta: serde_json::Value = serde_json::from_slice(&spec.to_bridge_metadata())?;
+    meta["chain_id"] = mi.chain_id.clone().into();
+    meta["vm"] = mi.vm.clone().into();
+    Ok(serde_json::to_vec(&meta)?)
+}
+
 /// Bonds each minitia's proposer and challenger and creates its bridge, saving each bridge
 /// id to `localnet.json` as soon as the L1 has committed it.
 pub async fn create_bridges(
@@ -398,9 +433,7 @@ pub async fn create_bridges(
         );
         a?;
         b?;
-        let metadata = serde_json::to_vec(&serde_json::json!({
-            "chain_id": m.minitias[i].chain_id, "vm": m.minitias[i].vm,
-        }))?;
+        let metadata = bridge_metadata(home, &m.minitias[i])?;
         let config = l1_orchestrator::proto::BridgeConfig {
             proposer: address_of(m, &format!("{name}-proposer"))?,
             challenger: address_of(m, &format!("{name}-challenger"))?,

@@ -144,6 +144,10 @@ fn up_serves_the_documented_endpoints_and_down_leaves_nothing() {
         assert_eq!(cfg.proposer, account(&m, "evm-proposer")["address"]);
         assert_eq!(cfg.challenger, account(&m, "evm-challenger")["address"]);
         assert_eq!(cfg.finalization_period.unwrap().seconds, 3600);
+        // The metadata registers the engine the L1's fraud judge reads.
+        let spec = minitia_fraud_proofs::EngineSpec::from_bridge_metadata(&cfg.metadata).unwrap();
+        assert_eq!(spec.kind, "minitia-evm");
+        assert_eq!(spec.chain_id, mi["chain_id"].as_str().unwrap());
         for who in ["evm-proposer", "evm-challenger"] {
             let bd: bond::QueryBondResponse = query(
                 &l1,
