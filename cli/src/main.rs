@@ -109,6 +109,10 @@ struct StartArgs {
     /// read-only, never produce blocks.
     #[arg(long)]
     follow: bool,
+    /// Fault injection for testing challengers: apply a wrong state transition at this
+    /// height (one bogus write). Refused unless genesis app_state.minitia.dev is true.
+    #[arg(long = "fault.wrong-state-at", value_name = "HEIGHT")]
+    fault_wrong_state_at: Option<u64>,
 }
 
 #[derive(Args)]
@@ -383,6 +387,27 @@ fn start(args: StartArgs) -> eyre::Result<()> {
         .unwrap_or("none")
         .to_string();
     tracing::info!(vm, "execution engine");
+    if let (Some(h), false) = (args.fault_wrong_state_at, args.follow) {
+        let modules: Vec<std::sync::Arc<dyn minitia_template::run::Module>> = match vm.as_str() {
+            "move" => vec![std::sync::Arc::new(minitia_vm_move::minitia::MoveModule::new())],
+            "none" => vec![],
+            other => {
+                return Err(eyre!(
+                    "--fault.wrong-state-at is implemented for Cosmos-engine minitias (vm \"move\" or \"none\"), not {other:?}"
+                ))
+            }
+        };
+        runtime.block_on(minitia_template::challenger::run_node_with_fault(
+            home,
+            &cfg,
+            &genesis,
+            modules,
+            h,
+            shutdown_signal(),
+        ))?;
+        tracing::info!("node stopped");
+        return Ok(());
+    }
     if args.follow {
         tracing::info!(vm, l1 = %cfg.l1.rpc, bridge_id = cfg.l1.bridge_id, da = %cfg.da.rpc, "follower mode");
         runtime.block_on(follow(home, &cfg, &vm, args.json_rpc_listen))?;

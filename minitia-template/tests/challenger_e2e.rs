@@ -530,6 +530,13 @@ async fn fault_injection_is_refused_on_a_non_dev_chain() {
         let mut cfg = NodeConfig::load(&home).unwrap();
         cfg.sequencer.create_empty_blocks = true;
         let node = minitia_template::run::open_node(&home, &cfg).unwrap();
+        if !dev {
+            // What `minitia start --fault.wrong-state-at` runs: refused before the node opens.
+            let e = challenger::run_node_with_fault(&home, &cfg, &g, vec![], 3, async {})
+                .await
+                .unwrap_err();
+            assert!(e.to_string().contains("not a dev chain"), "{e}");
+        }
         let r = challenger::inject_wrong_state(&node, &g, 3);
         if dev {
             r.unwrap();
