@@ -79,6 +79,10 @@ struct NewArgs {
     /// Fee denom.
     #[arg(long, default_value = "umin")]
     fee_denom: String,
+    /// Mark the chain a dev chain (genesis app_state.minitia.dev = true), which allows fault
+    /// injection (`minitia start --fault.wrong-state-at`). Never for a real network.
+    #[arg(long)]
+    dev: bool,
 }
 
 /// Flags override `MINITIA_*` environment variables, which override `minitia.toml`.
@@ -313,6 +317,12 @@ fn new(args: NewArgs) -> eyre::Result<()> {
     };
     println!("Creating minitia {} in {}", opts.name, path.display());
     let created = home::create_home(&path, &opts, &mut |step| println!("  - {step}"))?;
+    if args.dev {
+        let cfg = NodeConfig::load(&created.path)?;
+        minitia_template::challenger::mark_dev_chain(&cfg.genesis_path(&created.path))
+            .map_err(|e| eyre!(e))?;
+        println!("  - marked a dev chain (app_state.minitia.dev = true: fault injection allowed)");
+    }
     println!();
     println!(
         "Created {} (chain id {}, vm {})",
@@ -387,7 +397,12 @@ fn start(args: StartArgs) -> eyre::Result<()> {
         .unwrap_or("none")
         .to_string();
     tracing::info!(vm, "execution engine");
-    if let (Some(h), false) = (args.fault_wrong_state_at, args.follow) {
+    if args.follow && args.fault_wrong_state_at.is_some() {
+        return Err(eyre!(
+            "--fault.wrong-state-at applies to the sequencer; a follower (--follow) produces no blocks"
+        ));
+    }
+    if let Some(h) = args.fault_wrong_state_at {
         let modules: Vec<std::sync::Arc<dyn minitia_template::run::Module>> = match vm.as_str() {
             "move" => vec![std::sync::Arc::new(minitia_vm_move::minitia::MoveModule::new())],
             "none" => vec![],
@@ -735,9 +750,27 @@ mod tests {
             home_dir: tmp.path().to_path_buf(),
             bech32_prefix: "init".into(),
             fee_denom: "umin".into(),
+            dev: false,
         };
         new(args).unwrap();
         let home = tmp.path().join("demo");
+        let genesis = |home: &std::path::Path| -> serde_json::Value {
+            serde_json::from_slice(&std::fs::read(home.join("genesis.json")).unwrap()).unwrap()
+        };
+        assert!(!minitia_template::challenger::is_dev_chain(&genesis(&home)));
+        new(NewArgs {
+            name: "devchain".into(),
+            vm: Vm::Move,
+            chain_id: None,
+            home_dir: tmp.path().to_path_buf(),
+            bech32_prefix: "init".into(),
+            fee_denom: "umin".into(),
+            dev: true,
+        })
+        .unwrap();
+        assert!(minitia_template::challenger::is_dev_chain(&genesis(
+            &tmp.path().join("devchain")
+        )));
         keys(KeysCommand::Add {
             name: "alice".into(),
             home: HomeArg { home: home.clone() },

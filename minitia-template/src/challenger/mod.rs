@@ -959,3 +959,24 @@ pub async fn run_node_with_fault(
         .run(listener, config.sequencer.block_time, shutdown)
         .await?)
 }
+
+/// Marks the genesis file at `path` a dev chain (`app_state.minitia.dev = true`, see
+/// [`is_dev_chain`]). For `minitia new --dev`; do it before the node's first start.
+pub fn mark_dev_chain(path: &Path) -> Result<(), String> {
+    let err = |e: String| format!("{}: {e}", path.display());
+    let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+    let mut g: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| err(format!("not JSON: {e}")))?;
+    let minitia = g
+        .get_mut("app_state")
+        .and_then(|a| a.as_object_mut())
+        .ok_or_else(|| err("genesis has no app_state object".into()))?
+        .entry("minitia")
+        .or_insert_with(|| serde_json::json!({}));
+    minitia
+        .as_object_mut()
+        .ok_or_else(|| err("app_state.minitia is not an object".into()))?
+        .insert("dev".into(), serde_json::Value::Bool(true));
+    let out = serde_json::to_vec_pretty(&g).map_err(|e| err(e.to_string()))?;
+    std::fs::write(path, out).map_err(|e| err(e.to_string()))
+}
