@@ -134,6 +134,19 @@ pub fn minitia_names(vms: &[Vm]) -> Vec<(String, Vm)> {
         .collect()
 }
 
+/// Fee denom of the `i`-th minitia (from 0). An EVM minitia's fee token is the L1 fee token
+/// bridged over its own bridge, `l2_denom(i + 1, uinit)`, so deposits become native balance
+/// and every unit on the L2 is backed by the L1 escrow (such a home has no genesis
+/// balances). Bridge ids of a fresh localnet L1 are 1, 2, … in minitia order (only `up`
+/// creates bridges on it); [`create_bridges`] checks it. Move minitias keep [`MINITIA_DENOM`].
+pub fn minitia_fee_denom(i: usize, vm: Vm) -> String {
+    if vm == Vm::Evm {
+        minitia_core::opinit::l2_denom(i as u64 + 1, L1_DENOM)
+    } else {
+        MINITIA_DENOM.into()
+    }
+}
+
 /// Creates a new localnet home: one minitia home per VM, the L1 genesis funding the dev and
 /// operator accounts, and a manifest with no bridges yet. Writes nothing outside `home`;
 /// on failure removes what it wrote.
@@ -170,8 +183,9 @@ fn init_inner(
     let mut minitias = Vec::new();
     let mut accounts = Vec::new();
     let mut funded: Vec<(String, u128)> = Vec::new();
-    for (name, vm) in minitia_names(vms) {
+    for (i, (name, vm)) in minitia_names(vms).into_iter().enumerate() {
         let vm = &vm;
+        let fee_denom = minitia_fee_denom(i, *vm);
         if *vm == Vm::Wasm {
             return Err(eyre!(
                 "--vms wasm: the Wasm engine is not built yet; use evm or move"
@@ -181,7 +195,7 @@ fn init_inner(
             chain_id: format!("localnet-{name}-1"),
             vm: *vm,
             bech32_prefix: PREFIX.into(),
-            fee_denom: MINITIA_DENOM.into(),
+            fee_denom: fee_denom.clone(),
             ..HomeOptions::new(name.clone())
         };
         progress(&format!(
@@ -205,7 +219,7 @@ fn init_inner(
             rpc: String::new(),
             json_rpc: None,
             bridge_id: None,
-            denom: MINITIA_DENOM.into(),
+            denom: fee_denom,
             prefix: PREFIX.into(),
         });
     }
@@ -454,6 +468,15 @@ pub async fn create_bridges(
         };
         progress(&format!("creating the bridge of {name} on the L1"));
         let id = l1.create_bridge(&key_of(m, "dev")?, config).await?;
+        let denom = &m.minitias[i].denom;
+        if denom.starts_with(minitia_core::opinit::L2_DENOM_PREFIX)
+            && *denom != minitia_core::opinit::l2_denom(id, &m.l1.denom)
+        {
+            return Err(eyre!(
+                "the L1 gave the {name} minitia bridge id {id}, but its fee denom {denom} was made                  for another bridge id (were bridges created on this L1 by hand?); run                  `minitia localnet reset --home {}`",
+                home.display()
+            ));
+        }
         m.minitias[i].bridge_id = Some(id);
         m.save(home)?;
     }
@@ -527,11 +550,13 @@ pub fn endpoints_table(s: &Started, home: &Path) -> String {
         let _ = writeln!(o, "  dev private key {}", dev.private_key);
         let _ = writeln!(
             o,
-            "  funded with {} {} on the L1 and {} {} on each minitia",
+            "  funded with {} {} on the L1 and {} {} on each Move minitia; EVM minitias pay \
+             fees in bridged {} (deposit with `minitia bridge deposit`)",
             home::DEV_BALANCE,
             m.l1.denom,
             home::DEV_BALANCE,
-            MINITIA_DENOM
+            MINITIA_DENOM,
+            m.l1.denom
         );
     }
     let _ = writeln!(

@@ -243,7 +243,9 @@ fn up_serves_the_documented_endpoints_and_down_leaves_nothing() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The EVM minitia's fee token is the bridged L1 token: the deposit is native balance.
     let l2_denom = minitia_core::opinit::l2_denom(bridge_id, "uinit");
+    assert_eq!(mi["denom"], l2_denom.as_str());
     rt.block_on(async {
         let mc = HttpClient::builder(mi["rpc"].as_str().unwrap().parse().unwrap())
             .compat_mode(CompatMode::V0_38)
