@@ -378,6 +378,24 @@ impl<A: ChainApp + 'static, S: RecordSource, D: DaClient> Challenger<A, S, D> {
             for (i, bytes) in batch.blocks.iter().enumerate() {
                 let height = batch.start + i as u64;
                 if height <= tip {
+                    // Already derived: a re-posted batch must carry the same block.
+                    let ours = self.block_hash(height)?;
+                    let theirs = <Block as tendermint_proto::Protobuf<
+                        tendermint_proto::types::Block,
+                    >>::decode_vec(bytes)
+                    .ok()
+                    .and_then(|b| Hash32::from_slice(b.header.hash().as_bytes()));
+                    if ours != theirs && self.fault.is_none() {
+                        self.found(
+                            height,
+                            false,
+                            format!(
+                                "batch {}..={} recorded in L1 tx {} carries a block {height} that \
+                                 differs from the one already derived",
+                                batch.start, batch.end, r.tx_hash
+                            ),
+                        );
+                    }
                     continue;
                 }
                 match <Block as tendermint_proto::Protobuf<tendermint_proto::types::Block>>::decode_vec(bytes) {
