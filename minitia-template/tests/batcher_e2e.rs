@@ -5,16 +5,18 @@
 //! `CelestiaDa`) or from the inline records, decodes the CometBFT blocks and compares their
 //! hashes with what the minitia node serves.
 
+mod common;
+
 use std::{collections::HashSet, net::SocketAddr, path::Path, sync::Arc, time::Duration};
 
-use cosmrs::{bank::MsgSend, crypto::secp256k1::SigningKey, Coin};
-use l1_orchestrator::{ophost, proto as l1p, start_on, GenesisSpec, L1Handle, L1Options};
-use minitia_chain::client::{GasPrice, RemoteChain, SubmitterConfig, TxSubmitter};
+use cosmrs::{bank::MsgSend, Coin};
+use l1_orchestrator::{ophost, proto as l1p, L1Handle};
+use minitia_chain::client::{RemoteChain, SubmitterConfig, TxSubmitter};
 use minitia_core::DaClient;
 use minitia_da::{
     batch::{namespace_for_chain, Assembler, BatchRecord},
     retry::RetryPolicy,
-    CelestiaDa, CelestiaDaConfig, LocalDaConfig, LocalDaServer, MAX_BLOB_SIZE,
+    CelestiaDa, CelestiaDaConfig, LocalDaServer, MAX_BLOB_SIZE,
 };
 use minitia_template::{
     batcher::{
@@ -76,35 +78,6 @@ impl L2 {
     }
 }
 
-async fn start_l1(dir: &Path, funded: &[String]) -> L1Handle {
-    let spec = GenesisSpec {
-        chain_id: L1_CHAIN.into(),
-        balances: funded.iter().map(|a| (a.clone(), 10_000_000_000)).collect(),
-        min_proposer_bond: 0,
-        min_challenger_bond: 0,
-        ..GenesisSpec::default()
-    };
-    l1_orchestrator::init_home(dir, &spec).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    start_on(
-        L1Options {
-            home: dir.to_path_buf(),
-            rpc_listen: listener.local_addr().unwrap(),
-            block_time: Duration::from_millis(40),
-            dev: true,
-        },
-        listener,
-    )
-    .await
-    .unwrap()
-}
-
-fn l1_submitter(url: &str, key: SigningKey) -> TxSubmitter {
-    let mut cfg = SubmitterConfig::new(L1_CHAIN, "init", "0uinit".parse::<GasPrice>().unwrap());
-    cfg.inclusion_timeout = Duration::from_secs(20);
-    TxSubmitter::new(RemoteChain::new(url).unwrap(), key, cfg).unwrap()
-}
-
 /// Creates the bridge with the sequencer as proposer, challenger and batch submitter.
 async fn create_bridge(sub: &TxSubmitter) -> u64 {
     let me = sub.address();
@@ -133,14 +106,6 @@ async fn create_bridge(sub: &TxSubmitter) -> u64 {
         .unwrap()
         .parse()
         .unwrap()
-}
-
-fn da_config(dir: &Path) -> LocalDaConfig {
-    let mut c = LocalDaConfig::new(dir);
-    c.block_time = Duration::from_millis(100);
-    c.auth_token = Some(DA_TOKEN.into());
-    c.wait_timeout = Duration::from_secs(10);
-    c
 }
 
 fn batcher_config(l2: &L2, bridge_id: u64, wal: &Path, failover: Duration) -> BatcherConfig {
@@ -200,17 +165,6 @@ impl Running {
     async fn kill(self) {
         self.task.abort();
         let _ = self.task.await;
-    }
-}
-
-async fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    while !f() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -366,13 +320,26 @@ struct Net {
 async fn net() -> Net {
     let dir = tempfile::tempdir().unwrap();
     let l2 = start_l2(dir.path()).await;
-    let l1 = start_l1(&dir.path().join("l1"), std::slice::from_ref(&l2.seq_addr)).await;
-    let sub = Arc::new(l1_submitter(&l1.url, signing_key(&l2.seq).unwrap()));
+    let l1 = common::start_l1(
+        L1_CHAIN,
+        0,
+        &dir.path().join("l1"),
+        std::slice::from_ref(&l2.seq_addr),
+    )
+    .await;
+    let sub = Arc::new(common::l1_submitter(
+        L1_CHAIN,
+        &l1.url,
+        signing_key(&l2.seq).unwrap(),
+    ));
     let bridge = create_bridge(&sub).await;
     let da_dir = dir.path().join("da");
-    let da = LocalDaServer::start(da_config(&da_dir), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let da = LocalDaServer::start(
+        common::da_config(DA_TOKEN, &da_dir),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
     let da_addr = da.addr();
     let wal = dir.path().join("mini/data/batcher");
     Net {
@@ -415,7 +382,7 @@ async fn batcher_records_every_block_once_across_restarts() {
         .latest_block_height
         .value();
     let st = r.status.clone();
-    wait_for("the batcher to pass the load", 60, || {
+    common::wait_for("the batcher to pass the load", 60, || {
         st.get().next_height > target
     })
     .await;
@@ -464,30 +431,30 @@ async fn batcher_fails_over_to_the_l1_and_comes_back_to_da() {
     let cfg = batcher_config(&n.l2, n.bridge, &n.wal, Duration::from_millis(800));
     let r = spawn_batcher(cfg.clone(), n.sub.clone(), Some(lazy_da(&da_url, &n.l2)));
     let st = r.status.clone();
-    wait_for("a batch on DA", 30, || st.get().batches_da >= 2).await;
+    common::wait_for("a batch on DA", 30, || st.get().batches_da >= 2).await;
 
     // DA goes away: after failover_after the batches land inline on the L1.
     n.da.shutdown().await;
     let load = spawn_load(&n.l2, 10);
-    wait_for("failover", 30, || st.get().da_failover).await;
-    wait_for("inline batches", 30, || st.get().batches_inline >= 2).await;
+    common::wait_for("failover", 30, || st.get().da_failover).await;
+    common::wait_for("inline batches", 30, || st.get().batches_inline >= 2).await;
     assert_eq!(load.await.unwrap(), 10);
     // while DA is down a restart keeps going inline
     r.kill().await;
     let r = spawn_batcher(cfg.clone(), n.sub.clone(), Some(lazy_da(&da_url, &n.l2)));
     let st = r.status.clone();
     let inline_before = n_inline(&n.wal);
-    wait_for("inline batches after restart", 30, || {
+    common::wait_for("inline batches after restart", 30, || {
         st.get().batches_inline > inline_before
     })
     .await;
 
     // DA comes back on the same address with the same data: batches go to DA again.
-    let da = LocalDaServer::start(da_config(&n.da_dir), n.da_addr)
+    let da = LocalDaServer::start(common::da_config(DA_TOKEN, &n.da_dir), n.da_addr)
         .await
         .unwrap();
     let da_before = st.get().batches_da;
-    wait_for("batches back on DA", 60, || {
+    common::wait_for("batches back on DA", 60, || {
         st.get().batches_da >= da_before + 2
     })
     .await;
@@ -536,7 +503,7 @@ async fn batcher_without_da_records_every_batch_inline() {
     cfg.inline_chunk_bytes = 1_024;
     let r = spawn_batcher(cfg, n.sub.clone(), None::<LazyCelestiaDa>);
     let st = r.status.clone();
-    wait_for("inline batches", 30, || st.get().batches_inline >= 3).await;
+    common::wait_for("inline batches", 30, || st.get().batches_inline >= 3).await;
     let status = st.get();
     r.stop().await;
     assert_eq!(status.batches_da, 0);
@@ -638,12 +605,12 @@ async fn batcher_killed_after_the_l1_record_does_not_record_twice() {
     let cfg = batcher_config(&n.l2, n.bridge, &n.wal, Duration::from_secs(60));
     let r = spawn_batcher(cfg.clone(), n.sub.clone(), Some(lazy_da(&da_url, &n.l2)));
     let st = r.status.clone();
-    wait_for("two DA batches", 30, || st.get().batches_da >= 2).await;
+    common::wait_for("two DA batches", 30, || st.get().batches_da >= 2).await;
     r.stop().await;
     let (_, end) = rewind_last_batch(&n, &da_url).await;
     let r = spawn_batcher(cfg.clone(), n.sub.clone(), Some(lazy_da(&da_url, &n.l2)));
     let st = r.status.clone();
-    wait_for("a batch after the resumed one", 30, || {
+    common::wait_for("a batch after the resumed one", 30, || {
         st.get().next_height > end + 1
     })
     .await;
@@ -651,12 +618,12 @@ async fn batcher_killed_after_the_l1_record_does_not_record_twice() {
     // inline route (no DA)
     let r = spawn_batcher(cfg.clone(), n.sub.clone(), None::<LazyCelestiaDa>);
     let st = r.status.clone();
-    wait_for("an inline batch", 30, || st.get().batches_inline >= 1).await;
+    common::wait_for("an inline batch", 30, || st.get().batches_inline >= 1).await;
     r.stop().await;
     let (_, end) = rewind_last_batch(&n, &da_url).await;
     let r = spawn_batcher(cfg.clone(), n.sub.clone(), None::<LazyCelestiaDa>);
     let st = r.status.clone();
-    wait_for("a batch after the resumed inline one", 30, || {
+    common::wait_for("a batch after the resumed inline one", 30, || {
         st.get().next_height > end + 1
     })
     .await;

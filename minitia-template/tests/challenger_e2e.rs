@@ -10,13 +10,15 @@
 //! - With an honest sequencer the challenger checks the output, finds it right and submits
 //!   nothing; on a non-dev chain fault injection is refused.
 
+mod common;
+
 use std::{path::Path, sync::Arc, time::Duration};
 
-use cosmrs::{bank::MsgSend, crypto::secp256k1::SigningKey, Coin};
-use l1_orchestrator::{bond, ophost, proto as l1p, start_on, GenesisSpec, L1Handle, L1Options};
+use cosmrs::{bank::MsgSend, Coin};
+use l1_orchestrator::{bond, ophost, proto as l1p};
 use minitia_chain::{
     app::CosmosApp,
-    client::{GasPrice, RemoteChain, SubmitterConfig, TxSubmitter},
+    client::{RemoteChain, SubmitterConfig, TxSubmitter},
     node::{genesis::GenesisDoc, Node},
 };
 use minitia_core::{
@@ -90,35 +92,6 @@ async fn start_sequencer(dir: &Path, fault_at: Option<u64>) -> Sequencer {
         stop: Some(tx),
         task: Some(task),
     }
-}
-
-async fn start_l1(dir: &Path, funded: &[String]) -> L1Handle {
-    let spec = GenesisSpec {
-        chain_id: L1_CHAIN.into(),
-        balances: funded.iter().map(|a| (a.clone(), 10_000_000_000)).collect(),
-        min_proposer_bond: BOND,
-        min_challenger_bond: BOND,
-        ..GenesisSpec::default()
-    };
-    l1_orchestrator::init_home(dir, &spec).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    start_on(
-        L1Options {
-            home: dir.to_path_buf(),
-            rpc_listen: listener.local_addr().unwrap(),
-            block_time: Duration::from_millis(40),
-            dev: true,
-        },
-        listener,
-    )
-    .await
-    .unwrap()
-}
-
-fn l1_submitter(url: &str, key: SigningKey) -> TxSubmitter {
-    let mut cfg = SubmitterConfig::new(L1_CHAIN, "init", "0uinit".parse::<GasPrice>().unwrap());
-    cfg.inclusion_timeout = Duration::from_secs(20);
-    TxSubmitter::new(RemoteChain::new(url).unwrap(), key, cfg).unwrap()
 }
 
 fn any(type_url: &str, m: impl Message) -> cosmrs::Any {
@@ -261,17 +234,6 @@ fn spawn_batcher(
     (status, stop, task)
 }
 
-async fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    while !f() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// Sends `n` bank transfers on the sequencer from the dev account.
 async fn load(s: &Sequencer, n: usize) {
     let mut cfg = SubmitterConfig::new(s.chain_id.clone(), "init", "0.15umin".parse().unwrap());
@@ -312,14 +274,24 @@ async fn scenario(fault_at: Option<u64>, m: u64) -> Outcome {
     let dir = tempfile::tempdir().unwrap();
     let seq = start_sequencer(dir.path(), fault_at).await;
     let challenger_key = AccountKey::generate("challenger", "init").unwrap();
-    let l1 = start_l1(
+    let l1 = common::start_l1(
+        L1_CHAIN,
+        BOND,
         &dir.path().join("l1"),
         &[seq.seq.address.clone(), challenger_key.address.clone()],
     )
     .await;
     let l1c = RemoteChain::new(&l1.url).unwrap();
-    let sub = Arc::new(l1_submitter(&l1.url, signing_key(&seq.seq).unwrap()));
-    let csub = Arc::new(l1_submitter(&l1.url, signing_key(&challenger_key).unwrap()));
+    let sub = Arc::new(common::l1_submitter(
+        L1_CHAIN,
+        &l1.url,
+        signing_key(&seq.seq).unwrap(),
+    ));
+    let csub = Arc::new(common::l1_submitter(
+        L1_CHAIN,
+        &l1.url,
+        signing_key(&challenger_key).unwrap(),
+    ));
     let bridge = create_bridge(&sub, &csub.address(), &seq.home).await;
     bond(&sub).await;
     bond(&csub).await;
@@ -342,11 +314,11 @@ async fn scenario(fault_at: Option<u64>, m: u64) -> Outcome {
     let (bstatus, bstop, btask) = spawn_batcher(&seq, bridge, sub.clone(), lazy_da());
     load(&seq, 3).await;
     let node = seq.node.clone();
-    wait_for("the sequencer to pass the output height", 60, || {
+    common::wait_for("the sequencer to pass the output height", 60, || {
         node.height() > m + 1
     })
     .await;
-    wait_for("the batcher to post the output's blocks", 60, || {
+    common::wait_for("the batcher to post the output's blocks", 60, || {
         bstatus.get().next_height > m + 1
     })
     .await;
@@ -418,7 +390,7 @@ async fn scenario(fault_at: Option<u64>, m: u64) -> Outcome {
     ));
     let st = status.clone();
     if fault_at.is_some() {
-        wait_for("the challenger's proof to be judged", 120, || {
+        common::wait_for("the challenger's proof to be judged", 120, || {
             st.lock()
                 .unwrap()
                 .proofs
@@ -427,7 +399,7 @@ async fn scenario(fault_at: Option<u64>, m: u64) -> Outcome {
         })
         .await;
     } else {
-        wait_for("the challenger to check the output", 120, || {
+        common::wait_for("the challenger to check the output", 120, || {
             st.lock().unwrap().outputs_checked >= 1
         })
         .await;

@@ -6,20 +6,22 @@
 //! inline on the L1, and across a restart. A corrupted chunk on DA halts the follower with an
 //! error naming the batch.
 
+mod common;
+
 use std::{path::Path, sync::Arc, time::Duration};
 
-use cosmrs::{bank::MsgSend, crypto::secp256k1::SigningKey, Coin};
-use l1_orchestrator::{ophost, proto as l1p, start_on, GenesisSpec, L1Handle, L1Options};
+use cosmrs::{bank::MsgSend, Coin};
+use l1_orchestrator::{ophost, proto as l1p, L1Handle};
 use minitia_chain::{
     app::CosmosApp,
-    client::{GasPrice, RemoteChain, SubmitterConfig, TxSubmitter},
+    client::{RemoteChain, SubmitterConfig, TxSubmitter},
     node::{follow::READ_ONLY_CODE, Node},
 };
 use minitia_core::DaClient;
 use minitia_da::{
     batch::{namespace_for_chain, BatchRecord},
     retry::RetryPolicy,
-    CelestiaDaConfig, LocalDaConfig, LocalDaServer, MAX_BLOB_SIZE,
+    CelestiaDaConfig, LocalDaServer, MAX_BLOB_SIZE,
 };
 use minitia_template::{
     batcher::{
@@ -85,35 +87,6 @@ impl Sequencer {
     }
 }
 
-async fn start_l1(dir: &Path, funded: &[String]) -> L1Handle {
-    let spec = GenesisSpec {
-        chain_id: L1_CHAIN.into(),
-        balances: funded.iter().map(|a| (a.clone(), 10_000_000_000)).collect(),
-        min_proposer_bond: 0,
-        min_challenger_bond: 0,
-        ..GenesisSpec::default()
-    };
-    l1_orchestrator::init_home(dir, &spec).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    start_on(
-        L1Options {
-            home: dir.to_path_buf(),
-            rpc_listen: listener.local_addr().unwrap(),
-            block_time: Duration::from_millis(40),
-            dev: true,
-        },
-        listener,
-    )
-    .await
-    .unwrap()
-}
-
-fn l1_submitter(url: &str, key: SigningKey) -> TxSubmitter {
-    let mut cfg = SubmitterConfig::new(L1_CHAIN, "init", "0uinit".parse::<GasPrice>().unwrap());
-    cfg.inclusion_timeout = Duration::from_secs(20);
-    TxSubmitter::new(RemoteChain::new(url).unwrap(), key, cfg).unwrap()
-}
-
 async fn create_bridge(sub: &TxSubmitter) -> u64 {
     let me = sub.address();
     let config = l1p::BridgeConfig {
@@ -143,14 +116,6 @@ async fn create_bridge(sub: &TxSubmitter) -> u64 {
         .unwrap()
 }
 
-fn da_config(dir: &Path) -> LocalDaConfig {
-    let mut c = LocalDaConfig::new(dir);
-    c.block_time = Duration::from_millis(100);
-    c.auth_token = Some(DA_TOKEN.into());
-    c.wait_timeout = Duration::from_secs(10);
-    c
-}
-
 struct Net {
     dir: tempfile::TempDir,
     seq: Sequencer,
@@ -164,15 +129,21 @@ struct Net {
 async fn net() -> Net {
     let dir = tempfile::tempdir().unwrap();
     let seq = start_sequencer(dir.path()).await;
-    let l1 = start_l1(
+    let l1 = common::start_l1(
+        L1_CHAIN,
+        0,
         &dir.path().join("l1"),
         std::slice::from_ref(&seq.seq.address),
     )
     .await;
-    let sub = Arc::new(l1_submitter(&l1.url, signing_key(&seq.seq).unwrap()));
+    let sub = Arc::new(common::l1_submitter(
+        L1_CHAIN,
+        &l1.url,
+        signing_key(&seq.seq).unwrap(),
+    ));
     let bridge = create_bridge(&sub).await;
     let da = LocalDaServer::start(
-        da_config(&dir.path().join("da")),
+        common::da_config(DA_TOKEN, &dir.path().join("da")),
         "127.0.0.1:0".parse().unwrap(),
     )
     .await
@@ -271,17 +242,6 @@ fn spawn_load(s: &Sequencer, n: usize) -> tokio::task::JoinHandle<usize> {
         }
         n
     })
-}
-
-async fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    while !f() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// A follower home: a fresh home whose genesis is replaced by the sequencer's.
@@ -416,14 +376,14 @@ async fn follower_derives_the_sequencers_chain_through_a_da_outage() {
     // Phase 1: batches on DA.
     let load = spawn_load(&n.seq, 8);
     let bs = b.status.clone();
-    wait_for("batches on DA", 60, || bs.get().batches_da >= 2).await;
+    common::wait_for("batches on DA", 60, || bs.get().batches_da >= 2).await;
     assert_eq!(load.await.unwrap(), 8);
     // Stop the batcher so that no DA batch is in flight when DA goes down (a batch recorded
     // on DA whose blobs the follower has not fetched yet would make it wait for DA: it
     // never skips a batch).
     b.stop().await;
     let da_target = bs.get().next_height - 2;
-    wait_for("the follower to derive the DA batches", 60, || {
+    common::wait_for("the follower to derive the DA batches", 60, || {
         f.node.height() >= da_target
     })
     .await;
@@ -434,15 +394,15 @@ async fn follower_derives_the_sequencers_chain_through_a_da_outage() {
     let b = spawn_batcher(&n, Duration::from_millis(800));
     let bs = b.status.clone();
     let load = spawn_load(&n.seq, 8);
-    wait_for("failover", 30, || bs.get().da_failover).await;
-    wait_for("inline batches", 30, || bs.get().batches_inline >= 2).await;
+    common::wait_for("failover", 30, || bs.get().da_failover).await;
+    common::wait_for("inline batches", 30, || bs.get().batches_inline >= 2).await;
     assert_eq!(load.await.unwrap(), 8);
     let inline_target = n.seq.node.height();
-    wait_for("the load to be batched inline", 60, || {
+    common::wait_for("the load to be batched inline", 60, || {
         bs.get().next_height > inline_target + 1
     })
     .await;
-    wait_for("the follower to derive the inline batches", 60, || {
+    common::wait_for("the follower to derive the inline batches", 60, || {
         f.node.height() >= inline_target
     })
     .await;
@@ -475,7 +435,7 @@ async fn follower_derives_the_sequencers_chain_through_a_da_outage() {
     drop(node);
     let f = spawn_follower(&fhome, &fcfg).await;
     assert_eq!(f.node.height(), height_before);
-    wait_for("the restarted follower to poll", 30, || {
+    common::wait_for("the restarted follower to poll", 30, || {
         let st = f.status();
         st.records > 0 || st.last_error.is_some()
     })
@@ -483,24 +443,27 @@ async fn follower_derives_the_sequencers_chain_through_a_da_outage() {
     assert!(f.status().l1_cursor >= cursor_before);
 
     // Phase 3: DA back (same address, same data); batches return to DA.
-    let da = LocalDaServer::start(da_config(&n.dir.path().join("da")), n.da_addr)
-        .await
-        .unwrap();
+    let da = LocalDaServer::start(
+        common::da_config(DA_TOKEN, &n.dir.path().join("da")),
+        n.da_addr,
+    )
+    .await
+    .unwrap();
     let da_before = bs.get().batches_da;
     let load = spawn_load(&n.seq, 5);
-    wait_for("batches back on DA", 60, || {
+    common::wait_for("batches back on DA", 60, || {
         bs.get().batches_da >= da_before + 2
     })
     .await;
     assert_eq!(load.await.unwrap(), 5);
     // every block holding the load is batched, and the one after it (which signs it)
     let final_target = n.seq.node.height();
-    wait_for("the load to be batched", 60, || {
+    common::wait_for("the load to be batched", 60, || {
         bs.get().next_height > final_target + 1
     })
     .await;
     let fs = f.status.clone();
-    wait_for("the follower to derive everything batched", 60, || {
+    common::wait_for("the follower to derive everything batched", 60, || {
         f.node.height() >= final_target
     })
     .await;
@@ -562,7 +525,7 @@ async fn follower_halts_on_a_corrupt_chunk_and_names_the_batch() {
     let (fhome, fcfg) = follower_home(&n, "follower");
     let f = spawn_follower(&fhome, &fcfg).await;
     let st = f.status.clone();
-    wait_for("the follower to halt", 30, || st.lock().unwrap().halted).await;
+    common::wait_for("the follower to halt", 30, || st.lock().unwrap().halted).await;
     let s = f.status();
     let err = s.last_error.clone().unwrap();
     assert!(

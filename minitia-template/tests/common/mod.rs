@@ -1,0 +1,63 @@
+//! Set-up shared by the bot end-to-end tests: a real L1 node in-process, the bots' tx
+//! submitter on it, a `LocalDa` configuration, and polling with a deadline.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::{path::Path, time::Duration};
+
+use cosmrs::crypto::secp256k1::SigningKey;
+use l1_orchestrator::{start_on, GenesisSpec, L1Handle, L1Options};
+use minitia_chain::client::{GasPrice, RemoteChain, SubmitterConfig, TxSubmitter};
+use minitia_da::LocalDaConfig;
+
+/// Starts a dev L1 (`chain_id`, 40 ms blocks, time advance allowed) in `dir`, funding each of
+/// `funded` with 10,000,000,000 uinit; proposers and challengers need at least `min_bond`.
+pub async fn start_l1(chain_id: &str, min_bond: u128, dir: &Path, funded: &[String]) -> L1Handle {
+    let spec = GenesisSpec {
+        chain_id: chain_id.into(),
+        balances: funded.iter().map(|a| (a.clone(), 10_000_000_000)).collect(),
+        min_proposer_bond: min_bond,
+        min_challenger_bond: min_bond,
+        ..GenesisSpec::default()
+    };
+    l1_orchestrator::init_home(dir, &spec).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    start_on(
+        L1Options {
+            home: dir.to_path_buf(),
+            rpc_listen: listener.local_addr().unwrap(),
+            block_time: Duration::from_millis(40),
+            dev: true,
+        },
+        listener,
+    )
+    .await
+    .unwrap()
+}
+
+/// A submitter for `key` on the L1 at `url` (zero gas price, as the test L1 charges none).
+pub fn l1_submitter(chain_id: &str, url: &str, key: SigningKey) -> TxSubmitter {
+    let mut cfg = SubmitterConfig::new(chain_id, "init", "0uinit".parse::<GasPrice>().unwrap());
+    cfg.inclusion_timeout = Duration::from_secs(20);
+    TxSubmitter::new(RemoteChain::new(url).unwrap(), key, cfg).unwrap()
+}
+
+/// A `LocalDa` in `dir` with 100 ms blocks and bearer token `token`.
+pub fn da_config(token: &str, dir: &Path) -> LocalDaConfig {
+    let mut c = LocalDaConfig::new(dir);
+    c.block_time = Duration::from_millis(100);
+    c.auth_token = Some(token.into());
+    c.wait_timeout = Duration::from_secs(10);
+    c
+}
+
+/// Polls `f` every 50 ms; panics naming `what` after `secs` seconds.
+pub async fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while !f() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
