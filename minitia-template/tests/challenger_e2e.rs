@@ -403,8 +403,14 @@ async fn scenario(fault_at: Option<u64>, m: u64) -> Outcome {
             st.lock().unwrap().outputs_checked >= 1
         })
         .await;
-        // Keep deriving a while longer: nothing must be flagged.
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        // Keep deriving a few more blocks past the check: nothing must be flagged.
+        let checked_at = st.lock().unwrap().derived_height;
+        common::wait_for(
+            "the challenger to derive past the checked output",
+            60,
+            || st.lock().unwrap().derived_height >= checked_at + 3,
+        )
+        .await;
     }
     // GET /status over HTTP shows the same.
     let body = http_get(status_addr, "/status").await;
