@@ -10,7 +10,7 @@ mod common;
 use std::{collections::HashSet, net::SocketAddr, path::Path, sync::Arc, time::Duration};
 
 use cosmrs::{bank::MsgSend, Coin};
-use l1_orchestrator::{ophost, proto as l1p, L1Handle};
+use l1_orchestrator::L1Handle;
 use minitia_chain::client::{RemoteChain, SubmitterConfig, TxSubmitter};
 use minitia_core::DaClient;
 use minitia_da::{
@@ -79,35 +79,6 @@ impl L2 {
 }
 
 /// Creates the bridge with the sequencer as proposer, challenger and batch submitter.
-async fn create_bridge(sub: &TxSubmitter) -> u64 {
-    let me = sub.address();
-    let config = l1p::BridgeConfig {
-        challenger: me.clone(),
-        proposer: me.clone(),
-        batch_info: Some(l1p::BatchInfo {
-            submitter: me.clone(),
-            chain_type: 2,
-        }),
-        submission_interval: Some(l1p::Duration::from_secs(60)),
-        finalization_period: Some(l1p::Duration::from_secs(60)),
-        submission_start_height: 1,
-        ..Default::default()
-    };
-    let msg = cosmrs::Any {
-        type_url: ophost::msg::CREATE_BRIDGE.into(),
-        value: l1p::MsgCreateBridge {
-            creator: me,
-            config: Some(config),
-        }
-        .encode_to_vec(),
-    };
-    let t = sub.submit(vec![msg], "").await.unwrap();
-    t.attr("create_bridge", "bridge_id")
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
 fn batcher_config(l2: &L2, bridge_id: u64, wal: &Path, failover: Duration) -> BatcherConfig {
     BatcherConfig {
         l2_rpc: l2.url.clone(),
@@ -332,7 +303,7 @@ async fn net() -> Net {
         &l1.url,
         signing_key(&l2.seq).unwrap(),
     ));
-    let bridge = create_bridge(&sub).await;
+    let bridge = common::create_bridge(&sub).await;
     let da_dir = dir.path().join("da");
     let da = LocalDaServer::start(
         common::da_config(DA_TOKEN, &da_dir),

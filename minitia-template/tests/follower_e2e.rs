@@ -11,7 +11,7 @@ mod common;
 use std::{path::Path, sync::Arc, time::Duration};
 
 use cosmrs::{bank::MsgSend, Coin};
-use l1_orchestrator::{ophost, proto as l1p, L1Handle};
+use l1_orchestrator::L1Handle;
 use minitia_chain::{
     app::CosmosApp,
     client::{RemoteChain, SubmitterConfig, TxSubmitter},
@@ -32,7 +32,6 @@ use minitia_template::{
     follower::{self, FollowerOptions, FollowerStatus, SharedStatus},
     home::{create_home, AccountKey, HomeOptions},
 };
-use prost::Message;
 use tendermint_rpc::Client;
 
 const L1_CHAIN: &str = "initiation-follow-1";
@@ -87,35 +86,6 @@ impl Sequencer {
     }
 }
 
-async fn create_bridge(sub: &TxSubmitter) -> u64 {
-    let me = sub.address();
-    let config = l1p::BridgeConfig {
-        challenger: me.clone(),
-        proposer: me.clone(),
-        batch_info: Some(l1p::BatchInfo {
-            submitter: me.clone(),
-            chain_type: 2,
-        }),
-        submission_interval: Some(l1p::Duration::from_secs(60)),
-        finalization_period: Some(l1p::Duration::from_secs(60)),
-        submission_start_height: 1,
-        ..Default::default()
-    };
-    let msg = cosmrs::Any {
-        type_url: ophost::msg::CREATE_BRIDGE.into(),
-        value: l1p::MsgCreateBridge {
-            creator: me,
-            config: Some(config),
-        }
-        .encode_to_vec(),
-    };
-    let t = sub.submit(vec![msg], "").await.unwrap();
-    t.attr("create_bridge", "bridge_id")
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
 struct Net {
     dir: tempfile::TempDir,
     seq: Sequencer,
@@ -141,7 +111,7 @@ async fn net() -> Net {
         &l1.url,
         signing_key(&seq.seq).unwrap(),
     ));
-    let bridge = create_bridge(&sub).await;
+    let bridge = common::create_bridge(&sub).await;
     let da = LocalDaServer::start(
         common::da_config(DA_TOKEN, &dir.path().join("da")),
         "127.0.0.1:0".parse().unwrap(),

@@ -5,9 +5,11 @@
 use std::{path::Path, time::Duration};
 
 use cosmrs::crypto::secp256k1::SigningKey;
+use l1_orchestrator::{ophost, proto as l1p};
 use l1_orchestrator::{start_on, GenesisSpec, L1Handle, L1Options};
 use minitia_chain::client::{GasPrice, RemoteChain, SubmitterConfig, TxSubmitter};
 use minitia_da::LocalDaConfig;
+use prost::Message;
 
 /// Starts a dev L1 (`chain_id`, 40 ms blocks, time advance allowed) in `dir`, funding each of
 /// `funded` with 10,000,000,000 uinit; proposers and challengers need at least `min_bond`.
@@ -60,4 +62,35 @@ pub async fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Creates a bridge whose proposer, challenger and batch submitter are `sub`'s key (60 s
+/// submission interval and finalization period); returns its id.
+pub async fn create_bridge(sub: &TxSubmitter) -> u64 {
+    let me = sub.address();
+    let config = l1p::BridgeConfig {
+        challenger: me.clone(),
+        proposer: me.clone(),
+        batch_info: Some(l1p::BatchInfo {
+            submitter: me.clone(),
+            chain_type: 2,
+        }),
+        submission_interval: Some(l1p::Duration::from_secs(60)),
+        finalization_period: Some(l1p::Duration::from_secs(60)),
+        submission_start_height: 1,
+        ..Default::default()
+    };
+    let msg = cosmrs::Any {
+        type_url: ophost::msg::CREATE_BRIDGE.into(),
+        value: l1p::MsgCreateBridge {
+            creator: me,
+            config: Some(config),
+        }
+        .encode_to_vec(),
+    };
+    let t = sub.submit(vec![msg], "").await.unwrap();
+    t.attr("create_bridge", "bridge_id")
+        .unwrap()
+        .parse()
+        .unwrap()
 }
