@@ -490,7 +490,14 @@ async fn follower_halts_on_a_corrupt_chunk_and_names_the_batch() {
         bridge_id: n.bridge,
         batch_bytes: record.to_bytes(),
     };
-    let t = n.sub.submit(vec![msg.to_any()], "").await.unwrap();
+    let t = n
+        .sub
+        .submit(
+            vec![minitia_template::batcher::records::record_batch_any(&msg)],
+            "",
+        )
+        .await
+        .unwrap();
 
     let (fhome, fcfg) = follower_home(&n, "follower");
     let f = spawn_follower(&fhome, &fcfg).await;

@@ -747,7 +747,11 @@ impl<D: DaClient> Batcher<D> {
             bridge_id: self.cfg.bridge_id,
             batch_bytes: record.to_bytes(),
         };
-        match self.submitter.submit(vec![msg.to_any()], "").await {
+        match self
+            .submitter
+            .submit(vec![records::record_batch_any(&msg)], "")
+            .await
+        {
             Ok(t) => Ok(t.hash_hex()),
             Err(e @ SubmitError::Rejected { .. }) => Err(BatcherError::L1Rejected(e.to_string())),
             Err(e) => Err(BatcherError::L1(e.to_string())),

@@ -13,27 +13,13 @@ use tendermint_rpc::{query::Query, Client, HttpClient, Order};
 /// `/opinit.ophost.v1.MsgRecordBatch`.
 pub const RECORD_BATCH_TYPE_URL: &str = "/opinit.ophost.v1.MsgRecordBatch";
 
-/// OPinit's `MsgRecordBatch`.
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct MsgRecordBatch {
-    /// The batch submitter (signer).
-    #[prost(string, tag = "1")]
-    pub submitter: String,
-    /// Bridge id.
-    #[prost(uint64, tag = "2")]
-    pub bridge_id: u64,
-    /// A [`BatchRecord`].
-    #[prost(bytes = "vec", tag = "3")]
-    pub batch_bytes: Vec<u8>,
-}
+pub use minitia_chain::opinit::MsgRecordBatch;
 
-impl MsgRecordBatch {
-    /// Packs it as an `Any`.
-    pub fn to_any(&self) -> Any {
-        Any {
-            type_url: RECORD_BATCH_TYPE_URL.into(),
-            value: prost::Message::encode_to_vec(self),
-        }
+/// Packs `m` as an `Any`.
+pub fn record_batch_any(m: &MsgRecordBatch) -> Any {
+    Any {
+        type_url: RECORD_BATCH_TYPE_URL.into(),
+        value: prost::Message::encode_to_vec(m),
     }
 }
 
