@@ -18,17 +18,15 @@ use std::sync::{
 };
 use std::time::Duration;
 
-use cosmrs::proto::cosmos::tx::v1beta1::{TxBody, TxRaw};
 use minitia_chain::{
     client::RemoteChain,
-    opinit::{MsgRecordBatch, QueryBridgeRequest, QueryLastFinalizedOutputResponse},
+    opinit::{QueryBridgeRequest, QueryBridgeResponse, QueryLastFinalizedOutputResponse},
 };
-use minitia_da::batch::BatchRecord;
-use prost::Message;
 use serde::Serialize;
-use tendermint_rpc::{query::Query, Client, Order};
 
-const RECORD_BATCH: &str = "/opinit.ophost.v1.MsgRecordBatch";
+use crate::batcher::records::recorded_batches;
+
+const BRIDGE: &str = "/opinit.ophost.v1.Query/Bridge";
 const LAST_FINALIZED_OUTPUT: &str = "/opinit.ophost.v1.Query/LastFinalizedOutput";
 
 /// The safe and finalized L2 heights; shared by the RPC servers and the L1 watcher.
@@ -107,42 +105,47 @@ impl Finality {
     }
 }
 
+/// The bridge's batch submitter as the L1 has it (records from anyone else are ignored, as the
+/// follower ignores them).
+pub async fn batch_submitter(l1: &RemoteChain, bridge_id: u64) -> Result<String, String> {
+    let r: QueryBridgeResponse = l1
+        .query_proto(BRIDGE, &QueryBridgeRequest { bridge_id }, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    r.bridge_config
+        .and_then(|c| c.batch_info)
+        .map(|b| b.submitter)
+        .ok_or_else(|| format!("bridge {bridge_id} has no batch submitter on the L1"))
+}
+
+/// The highest L2 height covered by the records of `bridge_id` by `submitter` at L1 height ≥
+/// `from_l1_height` (the batcher's own reader, [`recorded_batches`]), and the L1 height to read
+/// from next time.
+pub async fn recorded_height_since(
+    l1: &RemoteChain,
+    bridge_id: u64,
+    submitter: &str,
+    from_l1_height: u64,
+) -> Result<(Option<u64>, u64), String> {
+    let records = recorded_batches(l1.rpc(), bridge_id, Some(submitter), from_l1_height)
+        .await
+        .map_err(|e| e.to_string())?;
+    let next = records.last().map_or(from_l1_height, |r| r.l1_height + 1);
+    let best = records
+        .iter()
+        .filter_map(|r| r.record.as_ref().ok()?.range().ok())
+        .map(|(_, end)| end)
+        .max();
+    Ok((best, next))
+}
+
 /// The end height of the newest batch record of `bridge_id` on the L1, if any.
 pub async fn latest_recorded_height(
     l1: &RemoteChain,
     bridge_id: u64,
 ) -> Result<Option<u64>, String> {
-    let query = Query::eq("record_batch.bridge_id", bridge_id.to_string());
-    let found = l1
-        .rpc()
-        .tx_search(query, false, 1, 10, Order::Descending)
-        .await
-        .map_err(|e| format!("tx_search on {}: {e}", l1.url()))?;
-    let mut best: Option<u64> = None;
-    for tx in found.txs {
-        if tx.tx_result.code.is_err() {
-            continue;
-        }
-        let Ok(raw) = TxRaw::decode(tx.tx.as_slice()) else {
-            continue;
-        };
-        let Ok(body) = TxBody::decode(raw.body_bytes.as_slice()) else {
-            continue;
-        };
-        for any in body.messages.iter().filter(|m| m.type_url == RECORD_BATCH) {
-            let Ok(msg) = MsgRecordBatch::decode(any.value.as_slice()) else {
-                continue;
-            };
-            if msg.bridge_id != bridge_id {
-                continue;
-            }
-            if let Ok((_, end)) = BatchRecord::from_bytes(&msg.batch_bytes).and_then(|r| r.range())
-            {
-                best = Some(best.map_or(end, |b| b.max(end)));
-            }
-        }
-    }
-    Ok(best)
+    let submitter = batch_submitter(l1, bridge_id).await?;
+    Ok(recorded_height_since(l1, bridge_id, &submitter, 1).await?.0)
 }
 
 /// The L2 height of the last finalized output of `bridge_id` (0 when none).
@@ -169,9 +172,19 @@ pub async fn watch_l1(
 ) {
     tokio::pin!(shutdown);
     let mut last_error = String::new();
+    // Each round reads only the records added since the last one.
+    let mut cursor = 1u64;
+    let mut submitter: Option<String> = None;
     loop {
         let round = async {
-            if let Some(h) = latest_recorded_height(&l1, bridge_id).await? {
+            let who = match &submitter {
+                Some(s) => s.clone(),
+                None => batch_submitter(&l1, bridge_id).await?,
+            };
+            submitter = Some(who.clone());
+            let (best, next) = recorded_height_since(&l1, bridge_id, &who, cursor).await?;
+            cursor = next;
+            if let Some(h) = best {
                 finality.note_safe(h);
             }
             finality.note_finalized(finalized_height(&l1, bridge_id).await?);
