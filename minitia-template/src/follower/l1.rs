@@ -36,41 +36,7 @@ pub trait RecordSource: Send + Sync {
     ) -> impl Future<Output = Result<Vec<L1Record>, FollowerError>> + Send;
 }
 
-#[derive(Clone, PartialEq, prost::Message)]
-struct MsgRecordBatch {
-    #[prost(string, tag = "1")]
-    submitter: String,
-    #[prost(uint64, tag = "2")]
-    bridge_id: u64,
-    #[prost(bytes = "vec", tag = "3")]
-    batch_bytes: Vec<u8>,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct QueryBridgeRequest {
-    #[prost(uint64, tag = "1")]
-    bridge_id: u64,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct QueryBridgeResponse {
-    #[prost(uint64, tag = "1")]
-    bridge_id: u64,
-    #[prost(message, optional, tag = "3")]
-    bridge_config: Option<BridgeConfig>,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct BridgeConfig {
-    #[prost(message, optional, tag = "3")]
-    batch_info: Option<BatchInfo>,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct BatchInfo {
-    #[prost(string, tag = "1")]
-    submitter: String,
-}
+use minitia_chain::opinit::{MsgRecordBatch, QueryBridgeRequest, QueryBridgeResponse};
 
 /// An RPC error on one line, without the backtrace tendermint-rpc appends to it.
 fn brief(e: &dyn std::fmt::Display) -> String {
