@@ -29,7 +29,7 @@ case "${1:-}" in
 esac
 
 echo "==> building minitia, minitia-l1 and minitia-da"
-cargo build -p minitia-cli -p l1-orchestrator -p minitia-da --bins
+cargo build -p minitia-cli -p minitia-da --bins
 
 # The binaries from this build, whatever else is on PATH.
 export MINITIA_BIN="$CARGO_TARGET_DIR/debug/minitia"

@@ -68,6 +68,8 @@ pub fn run(args: ChallengerArgs) -> eyre::Result<()> {
         cfg.log.level = v;
     }
     super::init_tracing(&cfg)?;
+    let (_, vm) = super::genesis_vm(home, &cfg)?;
+    minitia_engines::engine_kind(&vm).map_err(|e| eyre!(e))?;
     let key = if args.watch_only {
         None
     } else {
@@ -91,15 +93,48 @@ pub fn run(args: ChallengerArgs) -> eyre::Result<()> {
             .await
             .wrap_err_with(|| format!("cannot listen on {}", args.listen))?;
         tracing::info!(status = %args.listen, "challenger status at GET /status");
-        challenger::run_challenger(
-            home,
-            &cfg,
-            key,
-            listener,
-            ChallengerOptions::default(),
-            super::shutdown_signal(),
-        )
-        .await?;
+        let opts = ChallengerOptions::default();
+        let stop = super::shutdown_signal();
+        // Re-execute with the engine the minitia's sequencer runs (genesis names it).
+        match vm.as_str() {
+            "evm" => {
+                challenger::run_challenger_with(
+                    home,
+                    &cfg,
+                    minitia_engines::evm_minitia_app,
+                    key,
+                    listener,
+                    opts,
+                    stop,
+                )
+                .await?
+            }
+            "move" => {
+                challenger::run_challenger_with(
+                    home,
+                    &cfg,
+                    minitia_engines::move_minitia_app,
+                    key,
+                    listener,
+                    opts,
+                    stop,
+                )
+                .await?
+            }
+            "none" => {
+                challenger::run_challenger_with(
+                    home,
+                    &cfg,
+                    minitia_engines::cosmos_minitia_app,
+                    key,
+                    listener,
+                    opts,
+                    stop,
+                )
+                .await?
+            }
+            other => return Err(eyre!(minitia_engines::engine_kind(other).unwrap_err())),
+        }
         Ok(())
     })
 }

@@ -387,15 +387,7 @@ fn start(args: StartArgs) -> eyre::Result<()> {
         block_time = %config::format_duration(cfg.sequencer.block_time),
         "starting minitia node"
     );
-    // The execution engine is the one genesis names (`app_state.minitia.vm`).
-    let genesis = std::fs::read(cfg.genesis_path(home))
-        .wrap_err_with(|| format!("cannot read {}", cfg.genesis_path(home).display()))?;
-    let genesis: serde_json::Value = serde_json::from_slice(&genesis)
-        .wrap_err_with(|| format!("{} is not JSON", cfg.genesis_path(home).display()))?;
-    let vm = genesis["app_state"]["minitia"]["vm"]
-        .as_str()
-        .unwrap_or("none")
-        .to_string();
+    let (genesis, vm) = genesis_vm(home, &cfg)?;
     tracing::info!(vm, "execution engine");
     if args.follow && args.fault_wrong_state_at.is_some() {
         return Err(eyre!(
@@ -403,9 +395,8 @@ fn start(args: StartArgs) -> eyre::Result<()> {
         ));
     }
     if let Some(h) = args.fault_wrong_state_at {
-        let modules: Vec<std::sync::Arc<dyn minitia_template::run::Module>> = match vm.as_str() {
-            "move" => vec![std::sync::Arc::new(minitia_vm_move::minitia::MoveModule::new())],
-            "none" => vec![],
+        let modules = match vm.as_str() {
+            "move" | "none" => minitia_engines::extra_modules(&vm).map_err(|e| eyre!(e))?,
             other => {
                 return Err(eyre!(
                     "--fault.wrong-state-at is implemented for Cosmos-engine minitias (vm \"move\" or \"none\"), not {other:?}"
@@ -435,12 +426,10 @@ fn start(args: StartArgs) -> eyre::Result<()> {
                 tracing::info!(json_rpc = %args.json_rpc_listen, "Ethereum JSON-RPC");
                 minitia_vm_evm::node::run_node(home, &cfg, args.json_rpc_listen, shutdown_signal()).await
             }
-            "move" => {
-                let modules: Vec<std::sync::Arc<dyn minitia_template::run::Module>> =
-                    vec![std::sync::Arc::new(minitia_vm_move::minitia::MoveModule::new())];
+            "move" | "none" => {
+                let modules = minitia_engines::extra_modules(&vm).map_err(minitia_template::run::RunError::Other)?;
                 minitia_template::run::run_node_with(home, &cfg, modules, shutdown_signal()).await
             }
-            "none" => minitia_template::run::run_node(home, &cfg, shutdown_signal()).await,
             other => Err(minitia_template::run::RunError::Other(format!(
                 "genesis app_state.minitia.vm is {other:?}: this build runs \"evm\" or \"move\" (the Wasm engine is not built yet)"
             ))),
@@ -448,6 +437,24 @@ fn start(args: StartArgs) -> eyre::Result<()> {
     })?;
     tracing::info!("node stopped");
     Ok(())
+}
+
+/// The genesis of `home` as JSON and the VM it names (`app_state.minitia.vm`, `none` when
+/// absent): the execution engine every node of the chain runs.
+pub(crate) fn genesis_vm(
+    home: &std::path::Path,
+    cfg: &NodeConfig,
+) -> eyre::Result<(serde_json::Value, String)> {
+    let path = cfg.genesis_path(home);
+    let genesis =
+        std::fs::read(&path).wrap_err_with(|| format!("cannot read {}", path.display()))?;
+    let genesis: serde_json::Value = serde_json::from_slice(&genesis)
+        .wrap_err_with(|| format!("{} is not JSON", path.display()))?;
+    let vm = genesis["app_state"]["minitia"]["vm"]
+        .as_str()
+        .unwrap_or("none")
+        .to_string();
+    Ok((genesis, vm))
 }
 
 /// `minitia start --follow`: the engine genesis names, derived from the L1 and DA.
@@ -460,12 +467,10 @@ async fn follow(
     use minitia_template::follower::run_follower_with;
     match vm {
         "evm" => minitia_vm_evm::node::run_follower(home, cfg, json_rpc, shutdown_signal()).await,
-        "move" => {
-            let modules: Vec<std::sync::Arc<dyn minitia_template::run::Module>> =
-                vec![std::sync::Arc::new(minitia_vm_move::minitia::MoveModule::new())];
+        "move" | "none" => {
+            let modules = minitia_engines::extra_modules(vm).map_err(minitia_template::run::RunError::Other)?;
             run_follower_with(home, cfg, modules, shutdown_signal()).await
         }
-        "none" => run_follower_with(home, cfg, Vec::new(), shutdown_signal()).await,
         other => Err(minitia_template::run::RunError::Other(format!(
             "genesis app_state.minitia.vm is {other:?}: this build follows \"evm\" or \"move\" minitias"
         ))),

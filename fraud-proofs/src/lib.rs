@@ -54,7 +54,8 @@
 //! metadata (set at `MsgCreateBridge`) names them as [`EngineSpec`] (`{"minitia_engine":
 //! {"kind": "cosmos", "chain_id": .., "chain": <genesis app_state.chain>}}`), and an
 //! [`EngineRegistry`] turns a spec into a verifier. [`BuiltinEngines`] knows `cosmos` (the
-//! plain Cosmos module set); nodes that settle EVM or Move minitias register those engines.
+//! plain Cosmos module set); the production registry of the minitia kinds is
+//! `minitia_engines::registry` (a crate above the engines).
 //!
 //! # For the challenger
 //! [`build_proof`] executes block `N` over the challenger's own store at `N`'s pre-state

@@ -14,6 +14,6 @@ pub mod ophost;
 pub mod proto;
 
 pub use node::{
-    init_home, l1_app, l1_app_with_engines, start, start_on, start_on_with_engines, GenesisSpec,
-    L1Error, L1Handle, L1Options,
+    init_home, l1_app, l1_app_with_engines, start, start_on, start_on_with_engines,
+    start_with_engines, GenesisSpec, L1Error, L1Handle, L1Options,
 };

@@ -259,15 +259,25 @@ async fn advance_time(
     }
 }
 
-/// Opens the node of `opts.home`, binds the RPC and starts producing blocks.
+/// Opens the node of `opts.home`, binds the RPC and starts producing blocks (fraud proofs
+/// judged with the built-in engines only; see [`start_with_engines`]).
 pub async fn start(opts: L1Options) -> Result<L1Handle, L1Error> {
+    start_with_engines(opts, Arc::new(minitia_fraud_proofs::BuiltinEngines)).await
+}
+
+/// [`start`] judging fraud proofs with the engines of `engines` (the `minitia-l1` binary
+/// registers every minitia kind: `minitia_engines::registry`).
+pub async fn start_with_engines(
+    opts: L1Options,
+    engines: Arc<dyn minitia_fraud_proofs::EngineRegistry>,
+) -> Result<L1Handle, L1Error> {
     let listener = tokio::net::TcpListener::bind(opts.rpc_listen)
         .await
         .map_err(|source| L1Error::Bind {
             addr: opts.rpc_listen.to_string(),
             source,
         })?;
-    start_on(opts, listener).await
+    start_on_with_engines(opts, listener, engines).await
 }
 
 /// [`start`] on an already bound listener (tests bind port 0).

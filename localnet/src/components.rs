@@ -50,7 +50,7 @@ impl Binaries {
             l1: locate(
                 "minitia-l1",
                 "MINITIA_L1_BIN",
-                "cargo build -p l1-orchestrator --bin minitia-l1",
+                "cargo build -p minitia-cli --bin minitia-l1",
             )?,
             da: locate(
                 "minitia-da",

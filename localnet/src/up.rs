@@ -387,18 +387,6 @@ fn address_of(m: &Manifest, name: &str) -> eyre::Result<String> {
         .ok_or_else(|| eyre!("localnet.json has no account {name}; run `minitia localnet reset`"))
 }
 
-/// Engine kind registered for a VM: `cosmos` is the plain Cosmos minitia the L1 can
-/// re-execute; EVM and Move minitias get their own kinds, which the L1 refuses to judge
-/// with a clear error until their verifiers exist.
-pub fn engine_kind(vm: &str) -> &'static str {
-    match vm {
-        "evm" => "minitia-evm",
-        "move" => "minitia-move",
-        "wasm" => "minitia-wasm",
-        _ => "cosmos",
-    }
-}
-
 /// The bridge metadata of a minitia: `{"minitia_engine": EngineSpec, "chain_id", "vm"}`, the
 /// spec built from the minitia's genesis `app_state.chain`.
 fn bridge_metadata(home: &Path, mi: &MinitiaInfo) -> eyre::Result<Vec<u8>> {
@@ -411,7 +399,7 @@ fn bridge_metadata(home: &Path, mi: &MinitiaInfo) -> eyre::Result<Vec<u8>> {
     )
     .wrap_err_with(|| format!("{} is not JSON", gpath.display()))?;
     let spec: minitia_fraud_proofs::EngineSpec = serde_json::from_value(serde_json::json!({
-        "kind": engine_kind(&mi.vm),
+        "kind": minitia_engines::engine_kind(&mi.vm).map_err(|e| eyre!("minitia {}: {e}", mi.name))?,
         "chain_id": mi.chain_id,
         "chain": genesis["app_state"]["chain"],
     }))

@@ -393,7 +393,7 @@ fn bad_input_is_one_line_and_starts_nothing() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
-        err.contains("MINITIA_L1_BIN") && err.contains("cargo build -p l1-orchestrator"),
+        err.contains("MINITIA_L1_BIN") && err.contains("cargo build -p minitia-cli --bin minitia-l1"),
         "{err}"
     );
     assert_eq!(err.trim().lines().count(), 1, "{err}");

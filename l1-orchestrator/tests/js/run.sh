@@ -7,7 +7,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo/target}"
 # scripts/test.sh passes the binary its workspace build made (a `-p` build would rebuild
 # dependencies with other features).
 if [ -z "${MINITIA_L1_BIN:-}" ]; then
-    (cd "$repo" && cargo build -p l1-orchestrator --bin minitia-l1)
+    (cd "$repo" && cargo build -p minitia-cli --bin minitia-l1)
     export MINITIA_L1_BIN="$CARGO_TARGET_DIR/debug/minitia-l1"
 fi
 cd "$here"

@@ -844,10 +844,36 @@ pub async fn l1_submitter(
 
 /// Runs the challenger of `home` (its own data dir and the chain's genesis), reading the L1
 /// and DA `config` names and signing proofs with `key` (`None`: watch only), with the status
-/// on `status_listener`, until `shutdown` resolves.
+/// on `status_listener`, until `shutdown` resolves. Re-executes with the Cosmos minitia's
+/// engine ([`crate::run::cosmos_app`] without extra modules); [`run_challenger_with`] takes
+/// the engine of another kind.
 pub async fn run_challenger(
     home: &Path,
     config: &crate::config::NodeConfig,
+    key: Option<cosmrs::crypto::secp256k1::SigningKey>,
+    status_listener: tokio::net::TcpListener,
+    opts: ChallengerOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), crate::run::RunError> {
+    run_challenger_with(
+        home,
+        config,
+        |c| crate::run::cosmos_app(c, vec![]),
+        key,
+        status_listener,
+        opts,
+        shutdown,
+    )
+    .await
+}
+
+/// [`run_challenger`] re-executing with the engine `make_app` builds: it must be the one the
+/// minitia's sequencer runs (the EVM or Move minitia's), or the challenger disagrees with
+/// every honest block that uses a module it lacks.
+pub async fn run_challenger_with<A: ChainApp + 'static>(
+    home: &Path,
+    config: &crate::config::NodeConfig,
+    make_app: impl FnOnce(minitia_chain::app::AppConfig) -> A + Send + 'static,
     key: Option<cosmrs::crypto::secp256k1::SigningKey>,
     status_listener: tokio::net::TcpListener,
     opts: ChallengerOptions,
@@ -863,9 +889,7 @@ pub async fn run_challenger(
     let node = {
         let (home, config) = (home.to_path_buf(), config.clone());
         tokio::task::spawn_blocking(move || {
-            crate::follower::open_follower_node(&home, &config, |c| {
-                crate::run::cosmos_app(c, vec![])
-            })
+            crate::follower::open_follower_node(&home, &config, make_app)
         })
         .await
         .map_err(|e| RunError::Other(format!("node start panicked: {e}")))??

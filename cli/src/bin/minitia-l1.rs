@@ -1,9 +1,12 @@
-//! `minitia-l1`: creates and runs a settlement L1 (bank, bonds, OPinit ophost).
+//! `minitia-l1`: creates and runs a settlement L1 (bank, bonds, OPinit ophost), judging
+//! fraud proofs of every minitia kind (`minitia_engines::registry`).
 
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::{Parser, Subcommand};
-use l1_orchestrator::{init_home, start, GenesisSpec, L1Options};
+use std::sync::Arc;
+
+use l1_orchestrator::{init_home, start_with_engines, GenesisSpec, L1Options};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -118,12 +121,15 @@ fn run(cli: Cli) -> Result<(), String> {
         } => {
             let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
             rt.block_on(async move {
-                let mut h = start(L1Options {
-                    home,
-                    rpc_listen,
-                    block_time: Duration::from_millis(block_time_ms),
-                    dev,
-                })
+                let mut h = start_with_engines(
+                    L1Options {
+                        home,
+                        rpc_listen,
+                        block_time: Duration::from_millis(block_time_ms),
+                        dev,
+                    },
+                    Arc::new(minitia_engines::registry()),
+                )
                 .await
                 .map_err(|e| e.to_string())?;
                 println!("{}", h.url);
