@@ -27,6 +27,9 @@ pub mod ports {
     /// Bridge executor API (`/status`, `/withdrawal/{sequence}`) of the first minitia; the
     /// i-th uses `EXECUTOR_API + 10 * i`.
     pub const EXECUTOR_API: u16 = 26759;
+    /// Challenger status (`/status`) of the first minitia; the i-th uses
+    /// `CHALLENGER_STATUS + 10 * i`.
+    pub const CHALLENGER_STATUS: u16 = 26760;
 }
 
 /// The three binaries a localnet runs.
@@ -114,6 +117,8 @@ pub struct Ports {
     pub minitias: Vec<(SocketAddr, SocketAddr)>,
     /// Per minitia: the bridge executor's HTTP API.
     pub executor_api: Vec<SocketAddr>,
+    /// Per minitia: the challenger's status server.
+    pub challenger_status: Vec<SocketAddr>,
 }
 
 impl Ports {
@@ -141,6 +146,9 @@ impl Ports {
             executor_api: (0..n as u16)
                 .map(|i| a(ports::EXECUTOR_API + 10 * i))
                 .collect(),
+            challenger_status: (0..n as u16)
+                .map(|i| a(ports::CHALLENGER_STATUS + 10 * i))
+                .collect(),
         })
     }
 
@@ -160,9 +168,11 @@ impl Ports {
         let status = pick()?;
         let mut minitias = Vec::new();
         let mut executor_api = Vec::new();
+        let mut challenger_status = Vec::new();
         for _ in 0..n {
             minitias.push((pick()?, pick()?));
             executor_api.push(pick()?);
+            challenger_status.push(pick()?);
         }
         Ok(Self {
             l1_rpc,
@@ -170,6 +180,7 @@ impl Ports {
             status,
             minitias,
             executor_api,
+            challenger_status,
         })
     }
 
@@ -188,6 +199,9 @@ impl Ports {
         }
         for ((name, _), api) in minitias.iter().zip(&self.executor_api) {
             v.push((*api, format!("minitia {name} bridge executor API")));
+        }
+        for ((name, _), st) in minitias.iter().zip(&self.challenger_status) {
+            v.push((*st, format!("minitia {name} challenger status")));
         }
         v
     }
@@ -291,6 +305,13 @@ pub fn l1_home(home: &Path) -> PathBuf {
     home.join("l1")
 }
 
+/// Data dir of the challenger of minitia `name` (it runs from the minitia's home, for its
+/// genesis, `[l1]`/`[da]` and `keys/challenger.json`, but derives the chain into its own
+/// follower store).
+pub fn challenger_data(home: &Path, name: &str) -> PathBuf {
+    home.join("challengers").join(name)
+}
+
 /// Data dir of the DA node.
 pub fn da_home(home: &Path) -> PathBuf {
     home.join("da")
@@ -309,8 +330,9 @@ fn url(a: SocketAddr) -> String {
 ///
 /// Per minitia, after the bridges exist: `<name>-batcher` (`minitia batcher`) and
 /// `<name>-executor` (`minitia executor`, which also proposes outputs), configured through
-/// [`bot_env`]. Plan again once the bridges exist: the bots' env carries the bridge id.
-/// The challenger is not started yet.
+/// [`bot_env`], and `<name>-challenger` (`minitia challenger`, signing with the bonded
+/// challenger key, its follower store in [`challenger_data`]). Plan again once the bridges
+/// exist: the bots' env carries the bridge id.
 pub fn plan(
     home: &Path,
     manifest: &Manifest,
@@ -390,14 +412,20 @@ pub fn plan(
             after_bridges: false,
         });
     }
-    for ((m, (rpc, _)), api) in manifest
+    for (((m, (rpc, _)), api), st) in manifest
         .minitias
         .iter()
         .zip(&ports.minitias)
         .zip(&ports.executor_api)
+        .zip(&ports.challenger_status)
     {
         let env = bot_env(manifest, m, ports, *rpc, *api);
         let mh = h(minitia_home(home, &m.name));
+        let mut challenger_env = env.clone();
+        challenger_env.push((
+            minitia_template::config::env_var_name("chain", "data_dir"),
+            h(challenger_data(home, &m.name)),
+        ));
         v.push(Component {
             name: format!("{}-batcher", m.name),
             kind: Kind::Bot,
@@ -412,10 +440,26 @@ pub fn plan(
             name: format!("{}-executor", m.name),
             kind: Kind::Bot,
             program: bins.minitia.clone(),
-            args: vec!["executor".into(), "--home".into(), mh],
+            args: vec!["executor".into(), "--home".into(), mh.clone()],
             env,
             stop_signal: libc::SIGTERM,
             probes: vec![Probe::Http(format!("{}/status", url(*api)))],
+            after_bridges: true,
+        });
+        v.push(Component {
+            name: format!("{}-challenger", m.name),
+            kind: Kind::Bot,
+            program: bins.minitia.clone(),
+            args: vec![
+                "challenger".into(),
+                "--home".into(),
+                mh,
+                "--challenger.listen".into(),
+                st.to_string(),
+            ],
+            env: challenger_env,
+            stop_signal: libc::SIGTERM,
+            probes: vec![Probe::Http(format!("{}/status", url(*st)))],
             after_bridges: true,
         });
     }

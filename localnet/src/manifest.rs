@@ -63,6 +63,12 @@ pub struct MinitiaInfo {
     pub json_rpc: Option<String>,
     /// The OPinit bridge id on the L1 (`null` until the bridge exists).
     pub bridge_id: Option<u64>,
+    /// The bridge executor's HTTP API (`/status`, withdrawal proofs) while the localnet is up.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub executor_api: Option<String>,
+    /// The challenger's status server (`/status`) while the localnet is up.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub challenger: Option<String>,
     /// Fee denom.
     pub denom: String,
     /// Bech32 account prefix.
@@ -162,6 +168,8 @@ mod tests {
                 rpc: "http://127.0.0.1:26767".into(),
                 json_rpc: None,
                 bridge_id: Some(1),
+                executor_api: None,
+                challenger: None,
                 denom: "umin".into(),
                 prefix: "init".into(),
             }],

@@ -219,6 +219,8 @@ fn init_inner(
             rpc: String::new(),
             json_rpc: None,
             bridge_id: None,
+            executor_api: None,
+            challenger: None,
             denom: fee_denom,
             prefix: PREFIX.into(),
         });
@@ -515,6 +517,19 @@ pub fn endpoints_table(s: &Started, home: &Path) -> String {
                 ""
             );
         }
+        for (what, u) in [
+            ("executor api", &mi.executor_api),
+            ("challenger", &mi.challenger),
+        ] {
+            if let Some(u) = u {
+                let _ = writeln!(
+                    o,
+                    "  {:<22} {:<22} {u}/status",
+                    format!("{} {what}", mi.name),
+                    ""
+                );
+            }
+        }
     }
     let _ = writeln!(o, "  {:<22} {:<22} {}", "status page", "", s.status_url);
     let _ = writeln!(
@@ -714,9 +729,12 @@ pub async fn run(
 
     manifest.l1.rpc = format!("http://{}", ports.l1_rpc);
     manifest.da.rpc = format!("http://{}", ports.da_rpc);
-    for (mi, (rpc, json)) in manifest.minitias.iter_mut().zip(&ports.minitias) {
+    for (i, mi) in manifest.minitias.iter_mut().enumerate() {
+        let (rpc, json) = ports.minitias[i];
         mi.rpc = format!("http://{rpc}");
         mi.json_rpc = (mi.vm == "evm").then(|| format!("http://{json}"));
+        mi.executor_api = Some(format!("http://{}", ports.executor_api[i]));
+        mi.challenger = Some(format!("http://{}", ports.challenger_status[i]));
     }
     manifest.save(&home)?;
 

@@ -54,7 +54,15 @@ async fn eth(url: &str, method: &str) -> serde_json::Value {
 fn up_serves_the_documented_endpoints_and_down_leaves_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let home = tmp.path().join("net");
-    let mut up = Up::start(&home, &["--bridge.finalization-period", "1h"]);
+    let mut up = Up::start(
+        &home,
+        &[
+            "--bridge.finalization-period",
+            "1h",
+            "--bridge.submission-interval",
+            "4s",
+        ],
+    );
     let printed = up.printed.join("\n");
     assert!(printed.contains("DEV ONLY"), "{printed}");
     assert!(
@@ -74,7 +82,9 @@ fn up_serves_the_documented_endpoints_and_down_leaves_nothing() {
         [
             "bridge_id",
             "chain_id",
+            "challenger",
             "denom",
+            "executor_api",
             "json_rpc",
             "name",
             "prefix",
@@ -95,6 +105,8 @@ fn up_serves_the_documented_endpoints_and_down_leaves_nothing() {
         &m["da"]["rpc"],
         &mi["rpc"],
         &mi["json_rpc"],
+        &mi["executor_api"],
+        &mi["challenger"],
     ] {
         assert!(
             url.as_str().unwrap().starts_with("http://127.0.0.1:"),
@@ -198,7 +210,17 @@ fn up_serves_the_documented_endpoints_and_down_leaves_nothing() {
             c["name"].as_str().unwrap().to_string()
         })
         .collect();
-    assert_eq!(names, ["da", "l1", "evm", "evm-batcher", "evm-executor"]);
+    assert_eq!(
+        names,
+        [
+            "da",
+            "l1",
+            "evm",
+            "evm-batcher",
+            "evm-executor",
+            "evm-challenger"
+        ]
+    );
 
     // The bots: the batcher records batches of the minitia on the L1 (found with tx_search on
     // the L1's events), the executor answers on its API.
@@ -246,7 +268,7 @@ fn up_serves_the_documented_endpoints_and_down_leaves_nothing() {
     // The EVM minitia's fee token is the bridged L1 token: the deposit is native balance.
     let l2_denom = minitia_core::opinit::l2_denom(bridge_id, "uinit");
     assert_eq!(mi["denom"], l2_denom.as_str());
-    rt.block_on(async {
+    let deposit_height = rt.block_on(async {
         let mc = HttpClient::builder(mi["rpc"].as_str().unwrap().parse().unwrap())
             .compat_mode(CompatMode::V0_38)
             .build()
@@ -263,7 +285,13 @@ fn up_serves_the_documented_endpoints_and_down_leaves_nothing() {
             )
             .await;
             if b.balance.is_some_and(|c| c.amount == "1234") {
-                break;
+                break mc
+                    .status()
+                    .await
+                    .unwrap()
+                    .sync_info
+                    .latest_block_height
+                    .value();
             }
             assert!(
                 start.elapsed() < Duration::from_secs(30),
@@ -273,6 +301,37 @@ fn up_serves_the_documented_endpoints_and_down_leaves_nothing() {
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     });
+
+    // The challenger (bonded key, the EVM engine) re-executes the chain from the L1 and DA and
+    // agrees with an output past the deposit's block: an honest run raises no challenge.
+    let challenger = mi["challenger"].as_str().unwrap();
+    let start = std::time::Instant::now();
+    loop {
+        let st: serde_json::Value =
+            serde_json::from_str(&http_get(&format!("{challenger}/status"))).unwrap();
+        assert_eq!(st["bridge_id"], bridge_id, "{st}");
+        assert_eq!(
+            st["challenger"],
+            account(&m, "evm-challenger")["address"],
+            "{st}"
+        );
+        assert_eq!(st["output_mismatches"], 0, "{st}");
+        assert_eq!(st["faults"], serde_json::json!([]), "{st}");
+        assert_eq!(st["proofs"], serde_json::json!([]), "{st}");
+        let past = st["outputs"].as_array().unwrap().iter().any(|o| {
+            o["matches"] == true && o["l2_block_number"].as_u64().unwrap() >= deposit_height
+        });
+        if past {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "the challenger checked no output past L2 block {deposit_height} within 90s: {st}\nlog:\n{}",
+            std::fs::read_to_string(home.join("logs/evm-challenger.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+
     let metrics = http_get(&format!("{status_url}/metrics"));
     assert!(metrics.contains("minitia_localnet_healthy 1"), "{metrics}");
     assert!(
@@ -280,7 +339,7 @@ fn up_serves_the_documented_endpoints_and_down_leaves_nothing() {
         "{metrics}"
     );
     assert!(metrics.contains(&format!(
-        "minitia_localnet_bridge_outputs{{minitia=\"evm\",bridge_id=\"{bridge_id}\"}} 0"
+        "minitia_localnet_bridge_outputs{{minitia=\"evm\",bridge_id=\"{bridge_id}\"}} "
     )));
 
     // The CLI reads the same.
@@ -316,7 +375,7 @@ fn up_serves_the_documented_endpoints_and_down_leaves_nothing() {
     assert!(out.contains("advanced L1 time"), "{out}");
     let (ok, _, err) = run(&["logs", "sequencer", "--home", h]);
     assert!(
-        !ok && err.contains("da, evm, evm-batcher, evm-executor, l1"),
+        !ok && err.contains("da, evm, evm-batcher, evm-challenger, evm-executor, l1"),
         "{err}"
     );
 
@@ -328,7 +387,14 @@ fn up_serves_the_documented_endpoints_and_down_leaves_nothing() {
     let pids = up.component_pids();
     assert_eq!(
         pids.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(),
-        ["da", "evm", "evm-batcher", "evm-executor", "l1"]
+        [
+            "da",
+            "evm",
+            "evm-batcher",
+            "evm-challenger",
+            "evm-executor",
+            "l1"
+        ]
     );
     let (ok, out, err) = run(&["down", "--home", h]);
     assert!(ok, "{err}");
@@ -393,7 +459,8 @@ fn bad_input_is_one_line_and_starts_nothing() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
-        err.contains("MINITIA_L1_BIN") && err.contains("cargo build -p minitia-cli --bin minitia-l1"),
+        err.contains("MINITIA_L1_BIN")
+            && err.contains("cargo build -p minitia-cli --bin minitia-l1"),
         "{err}"
     );
     assert_eq!(err.trim().lines().count(), 1, "{err}");

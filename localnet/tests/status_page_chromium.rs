@@ -104,8 +104,8 @@ fn status_page_shows_chains_and_heights_and_children_die_with_up() {
 
     // kill -9 of up: the parent-death signal takes every child down.
     let pids = up.component_pids();
-    // da, l1, evm, move and each minitia's batcher and executor.
-    assert_eq!(pids.len(), 8, "{pids:?}");
+    // da, l1, evm, move and each minitia's batcher, executor and challenger.
+    assert_eq!(pids.len(), 10, "{pids:?}");
     up.child.kill().unwrap();
     up.child.wait().unwrap();
     assert!(
