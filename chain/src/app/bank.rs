@@ -26,7 +26,8 @@ pub fn balance_key(addr: &Address, denom: &str) -> Vec<u8> {
     [BALANCE_PREFIX, addr.as_bytes(), denom.as_bytes()].concat()
 }
 
-fn supply_key(denom: &str) -> Vec<u8> {
+/// `bank/supply/` + denom → total supply (u128 big-endian).
+pub fn supply_key(denom: &str) -> Vec<u8> {
     [SUPPLY_PREFIX, denom.as_bytes()].concat()
 }
 

@@ -210,6 +210,14 @@ impl ExecutionEngine for EvmApp {
                         .cosmos
                         .execute_block(ctx, &block, std::slice::from_ref(t))?;
                     block.apply(out.writes);
+                    // A bridged denom gets its ERC-20 view with its first finalized deposit.
+                    for ev in out.tx_results.iter().flat_map(|r| &r.events) {
+                        if ev.kind == "finalize_token_deposit" {
+                            if let Some(denom) = ev.get("denom") {
+                                self.evm.register_token(&mut block, denom)?;
+                            }
+                        }
+                    }
                     tx_results.extend(out.tx_results);
                 }
                 AppTx::Eth(t) => tx_results.push(self.evm.execute_tx(ctx, &mut block, t)?),

@@ -18,8 +18,8 @@
 //! the same path as `MsgInitiateTokenWithdrawal`. If an enclosing call reverts, its logs are
 //! dropped with it and nothing is withdrawn.
 //!
-//! Only the native token goes through here; other bridged denoms are withdrawn with the Cosmos
-//! message (they have no ERC-20 view yet).
+//! Only the native token goes through here; other bridged denoms show up as ERC-20 tokens
+//! ([`crate::erc20`]) and are withdrawn with the Cosmos message.
 
 use minitia_chain::app::{coin::Coin, ctx::Ctx, errors::ExecError, gas::GasMeter, AppConfig};
 use minitia_core::{BlockContext, EngineError, Event, Overlay, StateView};
@@ -133,7 +133,11 @@ fn check(inputs: &CallInputs, input: &[u8], bridged: bool) -> Result<(String, u6
     Ok((to, amount))
 }
 
-impl<CTX: ContextTr> PrecompileProvider<CTX> for BridgePrecompiles {
+impl<CTX> PrecompileProvider<CTX> for BridgePrecompiles
+where
+    CTX: ContextTr,
+    CTX::Db: crate::db::TokenDb,
+{
     type Output = InterpreterResult;
 
     fn set_spec(&mut self, spec: <CTX::Cfg as Cfg>::Spec) -> bool {
@@ -151,6 +155,9 @@ impl<CTX: ContextTr> PrecompileProvider<CTX> for BridgePrecompiles {
         context: &mut CTX,
         inputs: &CallInputs,
     ) -> Result<Option<InterpreterResult>, String> {
+        if crate::erc20::is_token_address(&inputs.bytecode_address) {
+            return crate::erc20::run(context, inputs);
+        }
         if inputs.bytecode_address != BRIDGE_ADDRESS {
             return <EthPrecompiles as PrecompileProvider<CTX>>::run(
                 &mut self.eth,

@@ -85,9 +85,55 @@ impl<'a> StateDb<'a> {
         }
     }
 
-    /// Storage slot value.
+    /// Storage slot value (for an ERC-20 view's holder slot, the holder's bank balance).
     pub fn slot(&self, addr: &Address, slot: &U256) -> Result<U256, DbError> {
+        if crate::erc20::is_token_address(addr) {
+            if let Some(holder) = crate::erc20::slot_holder(slot) {
+                if let Some(denom) = crate::erc20::read_denom(self.view, addr)? {
+                    return Ok(U256::from(read_balance(self.view, &holder, &denom)?));
+                }
+            }
+        }
         read_slot(self.view, addr, slot)
+    }
+}
+
+/// What the ERC-20 views ([`crate::erc20`]) read beyond revm's [`Database`].
+pub trait TokenDb: Database<Error = DbError> {
+    /// The denom of the registered token at `token`.
+    fn token_denom(&mut self, token: &Address) -> Result<Option<String>, DbError>;
+    /// Total supply of `denom`.
+    fn token_supply(&mut self, denom: &str) -> Result<u128, DbError>;
+    /// The L1 denom that bridged L2 `denom` stands for.
+    fn token_base_denom(&mut self, denom: &str) -> Result<Option<String>, DbError>;
+}
+
+fn decode_u128(what: &str, b: &[u8]) -> Result<u128, DbError> {
+    <[u8; 16]>::try_from(b)
+        .map(u128::from_be_bytes)
+        .map_err(|_| DbError::Malformed(format!("{what} is not 16 bytes")))
+}
+
+impl TokenDb for StateDb<'_> {
+    fn token_denom(&mut self, token: &Address) -> Result<Option<String>, DbError> {
+        crate::erc20::read_denom(self.view, token)
+    }
+
+    fn token_supply(&mut self, denom: &str) -> Result<u128, DbError> {
+        match self
+            .view
+            .get(&minitia_chain::app::bank::supply_key(denom))?
+        {
+            None => Ok(0),
+            Some(b) => decode_u128(&format!("supply of {denom}"), &b),
+        }
+    }
+
+    fn token_base_denom(&mut self, denom: &str) -> Result<Option<String>, DbError> {
+        Ok(self
+            .view
+            .get(&minitia_template::bridge::opchild::base_denom_key(denom))?
+            .map(|b| String::from_utf8_lossy(&b).into_owned()))
     }
 }
 
@@ -154,7 +200,7 @@ impl Database for StateDb<'_> {
     }
 
     fn storage(&mut self, address: Address, index: StorageKey) -> Result<StorageValue, DbError> {
-        read_slot(self.view, &address, &index)
+        self.slot(&address, &index)
     }
 
     fn block_hash(&mut self, number: u64) -> Result<B256, DbError> {

@@ -488,7 +488,14 @@ impl EvmEngine {
         let denom = &self.params.denom;
         let mut changed: Vec<_> = state.into_iter().filter(|(_, a)| a.is_touched()).collect();
         changed.sort_by_key(|(a, _)| *a);
+        // ERC-20 view balances, written back as bank balances after every account (below).
+        let mut token_balances: Vec<(String, Address, U256)> = Vec::new();
         for (addr, acc) in changed {
+            let token_denom = if crate::erc20::is_token_address(&addr) {
+                crate::erc20::read_denom(block, &addr).map_err(fatal)?
+            } else {
+                None
+            };
             if acc.is_selfdestructed() {
                 block.delete(keys::balance_key(&addr, denom));
                 block.delete(keys::code_hash_key(&addr));
@@ -543,6 +550,10 @@ impl EvmEngine {
                 block.set(keys::code_hash_key(&addr), acc.info.code_hash.to_vec());
             }
             for (slot, v) in acc.changed_storage_slots() {
+                if let (Some(d), Some(holder)) = (&token_denom, crate::erc20::slot_holder(slot)) {
+                    token_balances.push((d.clone(), holder, v.present_value()));
+                    continue;
+                }
                 let key = keys::storage_key(&addr, slot);
                 if v.present_value().is_zero() {
                     block.delete(key);
@@ -551,7 +562,56 @@ impl EvmEngine {
                 }
             }
         }
+        // After the accounts above, so a holder the EVM also touched already has its auth
+        // account; in (denom, holder) order, so new accounts get numbers deterministically.
+        token_balances.sort();
+        for (d, holder, v) in token_balances {
+            let amount = u128::try_from(v).map_err(|_| {
+                EngineError::Invariant(format!("{d} balance of {holder} exceeds u128"))
+            })?;
+            let key = keys::balance_key(&holder, &d);
+            if amount == 0 {
+                block.delete(key);
+                continue;
+            }
+            block.set(key, amount.to_be_bytes().to_vec());
+            if read_account(block, &holder).map_err(fatal)?.is_none() {
+                self.create_account(block, &holder, 0)?;
+            }
+        }
         Ok(())
+    }
+
+    /// Registers the ERC-20 view of bridged `denom` (see [`crate::erc20`]) unless it is the
+    /// native token, already registered, or its address is taken (by another denom whose
+    /// address prefix collides, or by an account); returns the address when it registered.
+    pub fn register_token(
+        &self,
+        block: &mut Overlay<'_>,
+        denom: &str,
+    ) -> Result<Option<Address>, EngineError> {
+        if denom == self.params.denom
+            || crate::erc20::registered_token(block, denom)
+                .map_err(fatal)?
+                .is_some()
+        {
+            return Ok(None);
+        }
+        let token = crate::erc20::token_address(denom);
+        let taken = block.get(&keys::token_denom_key(&token))?.is_some()
+            || block.get(&keys::code_hash_key(&token))?.is_some()
+            || read_account(block, &token).map_err(fatal)?.is_some();
+        if taken {
+            return Ok(None);
+        }
+        block.set(keys::token_denom_key(&token), denom.as_bytes().to_vec());
+        block.set(keys::token_address_key(denom), token.to_vec());
+        let code = crate::erc20::MARKER_CODE.to_vec();
+        let hash = revm::primitives::keccak256(&code);
+        block.set(keys::code_key(&hash), code);
+        block.set(keys::code_hash_key(&token), hash.to_vec());
+        self.create_account(block, &token, 1)?;
+        Ok(Some(token))
     }
 
     /// Creates the auth account of an address first touched by the EVM, with the next account

@@ -8,6 +8,10 @@
 //! | `evm/code/` code hash | the code bytes |
 //! | `evm/st/` addr slot(32) | storage value, 32 bytes BE (absent: zero) |
 //! | `sys/block_hash/` height(8, BE) | hash of a past block (written by the app each block) |
+//! | `evm/erc20/denom/` token addr | the denom an ERC-20 view stands for ([`crate::erc20`]) |
+//! | `evm/erc20/addr/` denom | the address of the denom's ERC-20 view |
+//!
+//! An ERC-20 view has no balances of its own: its holder slots are the bank balances.
 
 use minitia_core::Address;
 use revm::primitives::{Address as EvmAddress, B256, U256};
@@ -27,6 +31,21 @@ pub fn code_hash_key(addr: &EvmAddress) -> Vec<u8> {
 /// Key of code by its hash.
 pub fn code_key(hash: &B256) -> Vec<u8> {
     [CODE_PREFIX, hash.as_slice()].concat()
+}
+
+/// Prefix of token address → denom.
+pub const TOKEN_DENOM_PREFIX: &[u8] = b"evm/erc20/denom/";
+/// Prefix of denom → token address.
+pub const TOKEN_ADDRESS_PREFIX: &[u8] = b"evm/erc20/addr/";
+
+/// Key of the denom of the ERC-20 view at `token`.
+pub fn token_denom_key(token: &EvmAddress) -> Vec<u8> {
+    [TOKEN_DENOM_PREFIX, token.as_slice()].concat()
+}
+
+/// Key of the ERC-20 view address of `denom`.
+pub fn token_address_key(denom: &str) -> Vec<u8> {
+    [TOKEN_ADDRESS_PREFIX, denom.as_bytes()].concat()
 }
 
 /// Key of a storage slot.

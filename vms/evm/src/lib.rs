@@ -4,6 +4,7 @@ pub mod app;
 pub mod bridge;
 pub mod db;
 pub mod engine;
+pub mod erc20;
 pub mod errors;
 pub mod keys;
 pub mod node;
