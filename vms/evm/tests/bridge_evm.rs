@@ -92,6 +92,18 @@ async fn deposit_to_native_balance_and_withdraw_through_the_precompile() {
         ..GenesisSpec::default()
     };
     l1_orchestrator::init_home(&dir.path().join("l1"), &spec).unwrap();
+    // The user also holds a second L1 token, which shows up on the L2 as an ERC-20.
+    let l1_gen = dir.path().join("l1/genesis.json");
+    let mut lg: Value = serde_json::from_slice(&std::fs::read(&l1_gen).unwrap()).unwrap();
+    for b in lg["app_state"]["bank"]["balances"].as_array_mut().unwrap() {
+        if b["address"] == user_l1.as_str() {
+            b["coins"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"denom": "uusdc", "amount": "50000"}));
+        }
+    }
+    std::fs::write(&l1_gen, serde_json::to_vec_pretty(&lg).unwrap()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let l1 = start_on(
         L1Options {
@@ -284,6 +296,86 @@ async fn deposit_to_native_balance_and_withdraw_through_the_precompile() {
     );
     assert_eq!(escrow().await, supply().await);
 
+    // A deposit of another L1 token: an ERC-20 on the L2 that wallets read over JSON-RPC.
+    let usdc = l2_denom(bridge_id, "uusdc");
+    let token = minitia_vm_evm::erc20::token_address(&usdc);
+    assert_eq!(
+        eth(&eth_url, "minitia_erc20Address", json!([usdc.clone()])).await,
+        Value::Null,
+        "no view before the first deposit"
+    );
+    l1u.submit(
+        vec![any_msg(
+            ophost::msg::INITIATE_DEPOSIT,
+            &l1p::MsgInitiateTokenDeposit {
+                sender: user_l1.clone(),
+                bridge_id,
+                to: format!("{user_evm:#x}"),
+                amount: Some(PCoin {
+                    denom: "uusdc".into(),
+                    amount: "7000".into(),
+                }),
+                data: vec![],
+            },
+        )],
+        "",
+    )
+    .await
+    .unwrap();
+    let erc20_call = |data: Vec<u8>| {
+        let eth_url = eth_url.clone();
+        async move {
+            let r = eth(
+                &eth_url,
+                "eth_call",
+                json!([{"to": format!("{token:#x}"), "data": format!("0x{}", hex::encode(data))}, "latest"]),
+            )
+            .await;
+            hex_u128(&r)
+        }
+    };
+    let balance_of = |a: Address| {
+        let mut d = minitia_vm_evm::erc20::selector::BALANCE_OF.to_vec();
+        d.extend_from_slice(a.into_word().as_slice());
+        erc20_call(d)
+    };
+    for _ in 0..300 {
+        if !eth(&eth_url, "minitia_erc20Address", json!([usdc.clone()]))
+            .await
+            .is_null()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        eth(&eth_url, "minitia_erc20Address", json!([usdc.clone()])).await,
+        json!(format!("{token:#x}"))
+    );
+    let code = eth(
+        &eth_url,
+        "eth_getCode",
+        json!([format!("{token:#x}"), "latest"]),
+    )
+    .await;
+    assert_ne!(code, json!("0x"), "the token is a contract to wallets");
+    assert_eq!(balance_of(user_evm).await, 7_000);
+    assert_eq!(
+        erc20_call(minitia_vm_evm::erc20::selector::TOTAL_SUPPLY.to_vec()).await,
+        7_000
+    );
+    assert_eq!(
+        native(user_evm).await,
+        1_000_000,
+        "the native balance is untouched"
+    );
+    let user_l2 = minitia_core::Address(user_evm.into_array()).to_bech32("init");
+    assert_eq!(
+        l2c.balance(&user_l2, &usdc).await.unwrap(),
+        7_000,
+        "the Cosmos bank shows the same balance"
+    );
+
     let chain_id = hex_u128(&eth(&eth_url, "eth_chainId", json!([])).await) as u64;
     let send = |nonce: u64, value: u128, data: Vec<u8>| {
         let raw = wallet.eip1559(
@@ -341,6 +433,36 @@ async fn deposit_to_native_balance_and_withdraw_through_the_precompile() {
         "the precompile holds nothing: burned"
     );
     assert_eq!(escrow().await, supply().await + 400_000);
+
+    // An ERC-20 transfer signed as an Ethereum tx moves the bank balance.
+    let friend = Address::repeat_byte(0x5e);
+    let mut d = minitia_vm_evm::erc20::selector::TRANSFER.to_vec();
+    d.extend_from_slice(friend.into_word().as_slice());
+    d.extend_from_slice(&U256::from(2_500).to_be_bytes::<32>());
+    let raw = wallet.eip1559(chain_id, 3, Some(token), U256::ZERO, d, 200_000, 0, 0);
+    let h = eth(
+        &eth_url,
+        "eth_sendRawTransaction",
+        json!([format!("0x{}", hex::encode(raw))]),
+    )
+    .await;
+    let mut r = Value::Null;
+    for _ in 0..300 {
+        r = eth(&eth_url, "eth_getTransactionReceipt", json!([h.clone()])).await;
+        if !r.is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(r["status"], "0x1", "{r}");
+    assert_eq!(
+        r["logs"][0]["topics"][0],
+        json!(format!("{:#x}", minitia_vm_evm::erc20::transfer_topic()))
+    );
+    assert_eq!(balance_of(friend).await, 2_500);
+    assert_eq!(balance_of(user_evm).await, 4_500);
+    let friend_l2 = minitia_core::Address(friend.into_array()).to_bech32("init");
+    assert_eq!(l2c.balance(&friend_l2, &usdc).await.unwrap(), 2_500);
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     let proof: WithdrawalProof = loop {

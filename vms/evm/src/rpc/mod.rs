@@ -217,6 +217,17 @@ impl EthApi {
                 let (view, _) = self.state_at(p(params, 1))?;
                 Ok(data(&StateDb::new(&view, "").code(&a).map_err(internal)?))
             }
+            // Not Ethereum's: the ERC-20 view of a bank denom (see crate::erc20), or null.
+            "minitia_erc20Address" => {
+                let denom = p_str(params, 0, "denom")?;
+                let (view, _) = self.state_at(p(params, 1))?;
+                Ok(
+                    match crate::erc20::registered_token(&view, denom).map_err(internal)? {
+                        Some(a) => json!(format!("{a:#x}")),
+                        None => Value::Null,
+                    },
+                )
+            }
             "eth_getStorageAt" => {
                 let a = parse_address(p_str(params, 0, "address")?)?;
                 let slot = parse_u256(p_str(params, 1, "slot")?)?;
