@@ -33,6 +33,8 @@ npm test
 # Binaries from the workspace build above, so the scripts below need not rebuild them.
 export MINITIA_L1_BIN="$CARGO_TARGET_DIR/debug/minitia-l1"
 export MINITIA_EVM_BIN="$CARGO_TARGET_DIR/debug/minitia-evm"
+export MINITIA_BIN="$CARGO_TARGET_DIR/debug/minitia"
+export MINITIA_DA_BIN="$CARGO_TARGET_DIR/debug/minitia-da"
 
 section "JS end-to-end tests (l1-orchestrator/tests/js: CosmJS + @initia/opinit.proto)"
 "$REPO/l1-orchestrator/tests/js/run.sh"

@@ -469,6 +469,38 @@ pub fn plan(
 /// The `MINITIA_<SECTION>_<FIELD>` overrides (see `minitia_template::config`) that point the
 /// bots of minitia `m` at this localnet: its node, the L1, its bridge and the DA node. Passed
 /// to the bot processes instead of rewriting `minitia.toml`, so the home stays as created.
+pub fn bot_settings(
+    manifest: &Manifest,
+    m: &crate::manifest::MinitiaInfo,
+    ports: &Ports,
+    rpc: SocketAddr,
+    api: SocketAddr,
+) -> Vec<(&'static str, &'static str, String)> {
+    // The manifest's namespace is a full 29-byte v0 namespace; the config takes its 10-byte id.
+    let ns = &manifest.da.namespace;
+    let ns_id = ns.get(ns.len().saturating_sub(20)..).unwrap_or_default();
+    vec![
+        ("rpc", "listen", rpc.to_string()),
+        ("l1", "rpc", url(ports.l1_rpc)),
+        ("l1", "chain_id", manifest.l1.chain_id.clone()),
+        ("l1", "bech32_prefix", manifest.l1.prefix.clone()),
+        // The localnet L1 runs with no minimum gas price.
+        ("l1", "gas_price", format!("0{}", manifest.l1.denom)),
+        (
+            "l1",
+            "bridge_id",
+            m.bridge_id.unwrap_or_default().to_string(),
+        ),
+        ("da", "rpc", url(ports.da_rpc)),
+        ("da", "auth_token", manifest.da.auth_token.clone()),
+        ("da", "namespace", ns_id.to_string()),
+        ("batch", "node_rpc", url(rpc)),
+        ("bridge", "api_listen", api.to_string()),
+        ("bridge", "l2_rpc", url(rpc)),
+    ]
+}
+
+/// [`bot_settings`] as `MINITIA_<SECTION>_<KEY>` environment variables.
 pub fn bot_env(
     manifest: &Manifest,
     m: &crate::manifest::MinitiaInfo,
@@ -476,26 +508,35 @@ pub fn bot_env(
     rpc: SocketAddr,
     api: SocketAddr,
 ) -> Vec<(String, String)> {
-    use minitia_template::config::env_var_name as var;
-    // The manifest's namespace is a full 29-byte v0 namespace; the config takes its 10-byte id.
-    let ns = &manifest.da.namespace;
-    let ns_id = ns.get(ns.len().saturating_sub(20)..).unwrap_or_default();
-    vec![
-        (var("rpc", "listen"), rpc.to_string()),
-        (var("l1", "rpc"), url(ports.l1_rpc)),
-        (var("l1", "chain_id"), manifest.l1.chain_id.clone()),
-        (var("l1", "bech32_prefix"), manifest.l1.prefix.clone()),
-        // The localnet L1 runs with no minimum gas price.
-        (var("l1", "gas_price"), format!("0{}", manifest.l1.denom)),
-        (
-            var("l1", "bridge_id"),
-            m.bridge_id.unwrap_or_default().to_string(),
-        ),
-        (var("da", "rpc"), url(ports.da_rpc)),
-        (var("da", "auth_token"), manifest.da.auth_token.clone()),
-        (var("da", "namespace"), ns_id.to_string()),
-        (var("batch", "node_rpc"), url(rpc)),
-        (var("bridge", "api_listen"), api.to_string()),
-        (var("bridge", "l2_rpc"), url(rpc)),
-    ]
+    bot_settings(manifest, m, ports, rpc, api)
+        .into_iter()
+        .map(|(s, k, v)| (minitia_template::config::env_var_name(s, k), v))
+        .collect()
+}
+
+/// Writes [`bot_settings`] (but the node's own `rpc.listen`, which its flags set) into each minitia's `minitia.toml`, so `minitia bridge ...`,
+/// `minitia executor` and the rest work against the localnet with just `--home`.
+pub fn write_client_config(home: &Path, manifest: &Manifest, ports: &Ports) -> eyre::Result<()> {
+    for ((m, (rpc, _)), api) in manifest
+        .minitias
+        .iter()
+        .zip(&ports.minitias)
+        .zip(&ports.executor_api)
+    {
+        let values: Vec<_> = bot_settings(manifest, m, ports, *rpc, *api)
+            .into_iter()
+            .filter(|(s, _, _)| *s != "rpc")
+            .map(|(s, k, v)| {
+                let v = match v.parse::<i64>() {
+                    Ok(n) if k == "bridge_id" => minitia_template::toml::Value::Integer(n),
+                    _ => minitia_template::toml::Value::String(v),
+                };
+                (s, k, v)
+            })
+            .collect();
+        let mh = minitia_home(home, &m.name);
+        minitia_template::config::set_in_file(&mh, &values)
+            .map_err(|e| eyre::eyre!("cannot write the {} minitia's config: {e}", m.name))?;
+    }
+    Ok(())
 }

@@ -761,7 +761,10 @@ pub async fn run(
         },
     )?;
 
-    let replan = |m: &Manifest| components::plan(&home, m, &bins, &ports, &opts.timing);
+    let replan = |m: &Manifest| -> eyre::Result<Vec<Component>> {
+        components::write_client_config(&home, m, &ports)?;
+        Ok(components::plan(&home, m, &bins, &ports, &opts.timing))
+    };
     let result = run_started(
         &home,
         &mut manifest,
@@ -786,7 +789,7 @@ async fn run_started(
     manifest: &mut Manifest,
     opts: &UpOptions,
     plan: &[Component],
-    replan: &dyn Fn(&Manifest) -> Vec<Component>,
+    replan: &dyn Fn(&Manifest) -> eyre::Result<Vec<Component>>,
     status_listener: tokio::net::TcpListener,
     status_url: &str,
     shutdown: impl std::future::Future<Output = ()>,
@@ -801,7 +804,7 @@ async fn run_started(
         }
         create_bridges(home, manifest, opts, progress).await?;
         // The bots' environment names the bridge ids, known only now.
-        let bots = replan(manifest);
+        let bots = replan(manifest)?;
         for c in bots.iter().filter(|c| c.after_bridges) {
             start_one(home, c, &mut sup, opts, progress).await?;
         }

@@ -690,6 +690,59 @@ impl fmt::Display for LogFormat {
     }
 }
 
+/// Sets `section.key = value` in `<home>/minitia.toml`, keeping every other line (comments
+/// included): an existing `key = ...` line of the section is replaced, else the line is added
+/// at the section's end (the section is appended when missing). The result must load.
+pub fn set_in_file(home: &Path, values: &[(&str, &str, toml::Value)]) -> Result<(), ConfigError> {
+    let path = home.join(CONFIG_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    for (section, key, value) in values {
+        let line = format!("{key} = {value}");
+        let header = format!("[{section}]");
+        let start = lines.iter().position(|l| l.trim() == header);
+        let Some(start) = start else {
+            lines.push(String::new());
+            lines.push(header);
+            lines.push(line);
+            continue;
+        };
+        let end = lines[start + 1..]
+            .iter()
+            .position(|l| l.trim_start().starts_with('['))
+            .map_or(lines.len(), |i| start + 1 + i);
+        let existing = (start + 1..end).find(|&i| {
+            let l = lines[i].trim_start();
+            l.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        });
+        match existing {
+            Some(i) => lines[i] = line,
+            None => {
+                // After the section's last non-blank line.
+                let mut at = end;
+                while at > start + 1 && lines[at - 1].trim().is_empty() {
+                    at -= 1;
+                }
+                lines.insert(at, line);
+            }
+        }
+    }
+    let mut out = lines.join("\n");
+    out.push('\n');
+    toml::from_str::<toml::Table>(&out).map_err(|e| ConfigError::Syntax {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, &out)
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(|source| ConfigError::Io { path, source })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -842,6 +895,54 @@ mod tests {
         assert_eq!(
             NodeConfig::load_with_env(dir.path(), no_env).unwrap(),
             NodeConfig::default()
+        );
+    }
+
+    #[test]
+    fn set_in_file_replaces_adds_and_keeps_comments() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(CONFIG_FILE),
+            "# top\n[l1]\n# the L1\nrpc = \"\"\nbridge_id = 0\n\n[bridge]\napi_listen = \"127.0.0.1:3000\"\n",
+        )
+        .unwrap();
+        set_in_file(
+            dir.path(),
+            &[
+                (
+                    "l1",
+                    "rpc",
+                    toml::Value::String("http://127.0.0.1:1".into()),
+                ),
+                ("l1", "bridge_id", toml::Value::Integer(7)),
+                ("l1", "chain_id", toml::Value::String("l1-x".into())),
+                (
+                    "bridge",
+                    "l2_rpc",
+                    toml::Value::String("http://127.0.0.1:2".into()),
+                ),
+                (
+                    "da",
+                    "rpc",
+                    toml::Value::String("http://127.0.0.1:3".into()),
+                ),
+            ],
+        )
+        .unwrap();
+        let text = std::fs::read_to_string(dir.path().join(CONFIG_FILE)).unwrap();
+        assert!(
+            text.contains(
+                "# the L1\nrpc = \"http://127.0.0.1:1\"\nbridge_id = 7\nchain_id = \"l1-x\"\n"
+            ),
+            "{text}"
+        );
+        let cfg = NodeConfig::load(dir.path()).unwrap();
+        assert_eq!(cfg.l1.bridge_id, 7);
+        assert_eq!(cfg.bridge.api_listen.to_string(), "127.0.0.1:3000");
+        assert!(text.starts_with("# top\n"));
+        assert!(
+            text.ends_with("[da]\nrpc = \"http://127.0.0.1:3\"\n"),
+            "{text}"
         );
     }
 }

@@ -8,3 +8,6 @@ pub mod finality;
 pub mod follower;
 pub mod home;
 pub mod run;
+
+/// The TOML crate the config uses (for [`config::set_in_file`]'s values).
+pub use toml;

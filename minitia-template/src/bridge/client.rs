@@ -305,8 +305,43 @@ impl BridgeClient {
             Ok((code, _)) => serde_json::json!({"error": format!("{api}: HTTP {code}")}),
             Err(e) => serde_json::json!({"error": e}),
         };
+        // What the bridge holds on the L1 against what circulates on the L2, per token: the
+        // difference is withdrawals initiated and not yet claimed.
+        use cosmrs::proto::cosmos::bank::v1beta1 as bank;
+        let held: bank::QueryAllBalancesResponse = self
+            .l1
+            .query_proto(
+                "/cosmos.bank.v1beta1.Query/AllBalances",
+                &bank::QueryAllBalancesRequest {
+                    address: bridge.bridge_addr.clone(),
+                    ..Default::default()
+                },
+                None,
+            )
+            .await
+            .map_err(|e| format!("L1: {e}"))?;
+        let mut escrow = Vec::new();
+        for coin in held.balances {
+            let l2 = l2_denom(id, &coin.denom);
+            let supply: bank::QuerySupplyOfResponse = self
+                .l2
+                .query_proto(
+                    "/cosmos.bank.v1beta1.Query/SupplyOf",
+                    &bank::QuerySupplyOfRequest { denom: l2.clone() },
+                    None,
+                )
+                .await
+                .map_err(|e| format!("L2: {e}"))?;
+            escrow.push(serde_json::json!({
+                "l1_denom": coin.denom,
+                "l1_escrow": coin.amount,
+                "l2_denom": l2,
+                "l2_supply": supply.amount.map(|c| c.amount).unwrap_or_else(|| "0".into()),
+            }));
+        }
         let c = bridge.bridge_config.unwrap_or_default();
         Ok(serde_json::json!({
+            "escrow": escrow,
             "bridge_id": id,
             "bridge_addr": bridge.bridge_addr,
             "proposer": c.proposer,
