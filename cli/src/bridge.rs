@@ -25,6 +25,14 @@ pub struct ExecutorArgs {
     /// Bridge id [default: [l1] bridge_id].
     #[arg(long = "l1.bridge-id", value_name = "ID")]
     pub bridge_id: Option<u64>,
+    /// Fault injection for testing challengers: propose output INDEX with a wrong root (once).
+    /// Refused unless the minitia is a dev chain (`minitia new --dev`).
+    #[arg(long = "fault.wrong-output-root-at", value_name = "INDEX")]
+    pub fault_wrong_output_root_at: Option<u64>,
+    /// Fault injection for testing challengers: never finalize L1 deposit SEQUENCE on the L2
+    /// (nor any after it). Refused unless the minitia is a dev chain.
+    #[arg(long = "fault.skip-deposit", value_name = "SEQUENCE")]
+    pub fault_skip_deposit: Option<u64>,
 }
 
 #[derive(Args)]
@@ -128,8 +136,15 @@ pub fn executor(
         cfg.l1.bridge_id = b;
     }
     super::init_tracing(&cfg)?;
-    let opts =
+    let mut opts =
         minitia_template::bridge::executor_options(&args.home, &cfg).map_err(|e| eyre!(e))?;
+    opts.faults = minitia_template::bridge::executor::ExecutorFaults {
+        wrong_output_root_at: args.fault_wrong_output_root_at,
+        skip_deposit: args.fault_skip_deposit,
+    };
+    if opts.faults.any() {
+        minitia_template::bridge::require_dev_chain(&args.home).map_err(|e| eyre!(e))?;
+    }
     runtime()?.block_on(async {
         let ex = Executor::connect(opts).await?;
         let api = minitia_template::bridge::executor::bind(cfg.bridge.api_listen).await?;

@@ -242,6 +242,7 @@ impl Net {
             relay_deposits: true,
             db_path: self.dir.path().join("l2/data/bridge/executor.redb"),
             poll: Duration::from_millis(100),
+            faults: Default::default(),
         };
         let ex = Executor::connect(opts).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

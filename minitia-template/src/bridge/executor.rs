@@ -72,6 +72,33 @@ pub struct ExecutorOptions {
     pub db_path: PathBuf,
     /// Poll period when idle.
     pub poll: Duration,
+    /// Faults to inject (dev chains only; empty in production).
+    pub faults: ExecutorFaults,
+}
+
+/// Faults the executor injects to test challengers. Only for dev chains: `minitia executor`
+/// refuses them unless the minitia's genesis has `app_state.minitia.dev = true`
+/// ([`crate::challenger::is_dev_chain`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecutorFaults {
+    /// Propose output `index` with a wrong root, once (a re-proposal of the same index after
+    /// the challenger deleted it is honest).
+    pub wrong_output_root_at: Option<u64>,
+    /// Never finalize L1 deposit `sequence` on the L2 (nor, since the L2 takes deposits
+    /// strictly in order, any after it).
+    pub skip_deposit: Option<u64>,
+}
+
+impl ExecutorFaults {
+    /// Whether any fault is set.
+    pub fn any(&self) -> bool {
+        self.wrong_output_root_at.is_some() || self.skip_deposit.is_some()
+    }
+
+    /// The wrong root posted instead of `root`: `sha3_256("minitia/fault-injection" ‖ root)`.
+    pub fn wrong_root(root: &Hash32) -> Hash32 {
+        minitia_core::sha3_256(&[b"minitia/fault-injection", &root.0])
+    }
 }
 
 impl std::fmt::Debug for ExecutorOptions {
@@ -387,6 +414,9 @@ pub struct Executor {
     close_every_nanos: u64,
     relay_deposits: bool,
     poll: Duration,
+    faults: ExecutorFaults,
+    /// Whether the wrong-root fault was posted (it is posted once).
+    wrong_root_posted: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Executor {
@@ -478,7 +508,12 @@ impl Executor {
             close_every_nanos: interval * 2 / 3,
             relay_deposits: opts.relay_deposits,
             poll: opts.poll,
+            faults: opts.faults,
+            wrong_root_posted: std::sync::atomic::AtomicBool::new(false),
         };
+        if me.faults.any() {
+            tracing::warn!(faults = ?me.faults, "bridge executor started WITH FAULT INJECTION");
+        }
         me.ensure_bridge_info(&bridge, &l1_chain_id).await?;
         Ok(me)
     }
@@ -543,11 +578,19 @@ impl Executor {
         let run: Vec<&Deposit> = found
             .iter()
             .enumerate()
-            .take_while(|(i, d)| d.sequence == next + *i as u64)
+            .take_while(|(i, d)| {
+                d.sequence == next + *i as u64 && Some(d.sequence) != self.faults.skip_deposit
+            })
             .map(|(_, d)| d)
             .take(DEPOSITS_PER_TX)
             .collect();
         if run.is_empty() {
+            if found.first().map(|d| d.sequence) == self.faults.skip_deposit {
+                tracing::warn!(
+                    sequence = next,
+                    "fault injection: not finalizing this deposit (nor any after it)"
+                );
+            }
             return Ok(false);
         }
         let sender = self.l2_sub.address();
@@ -722,11 +765,21 @@ impl Executor {
             return Ok(false);
         };
         let store = &self.shared.store;
+        self.resync_deleted_outputs().await?;
         for o in store.outputs()? {
             if o.l1_height.is_some() {
                 continue;
             }
-            let root = o.output_root();
+            let honest = o.output_root();
+            let inject = self.faults.wrong_output_root_at == Some(o.index)
+                && !self
+                    .wrong_root_posted
+                    .load(std::sync::atomic::Ordering::SeqCst);
+            let root = if inject {
+                ExecutorFaults::wrong_root(&honest)
+            } else {
+                honest
+            };
             let on_l1: Result<l1p::QueryOutputProposalResponse, _> = self
                 .l1
                 .query_proto(
@@ -767,6 +820,16 @@ impl Executor {
                 .submit(vec![any_msg(l1p::MSG_PROPOSE_OUTPUT, &m)], "")
                 .await?;
             store.mark_proposed(o.index, tx.height)?;
+            if inject {
+                self.wrong_root_posted
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
+                tracing::warn!(
+                    index = o.index,
+                    root = %hex::encode(root.0),
+                    honest = %hex::encode(honest.0),
+                    "fault injection: proposed a wrong output root"
+                );
+            }
             tracing::info!(
                 index = o.index,
                 l2_height = o.l2_block_number,
@@ -777,6 +840,59 @@ impl Executor {
             return Ok(true);
         }
         Ok(false)
+    }
+
+    /// Recovery after a deletion: if the highest output this executor proposed is no longer
+    /// on the L1 (a challenger's `MsgDeleteOutput` or a proven fraud proof deleted it and
+    /// every later one), the outputs from the first missing index are marked unproposed, so
+    /// the next steps propose them again in order, with the roots this executor computes.
+    /// Withdrawal proofs against them are answered again once they are back on the L1.
+    async fn resync_deleted_outputs(&self) -> Result<(), BridgeError> {
+        let store = &self.shared.store;
+        let proposed: Vec<u64> = store
+            .outputs()?
+            .iter()
+            .filter(|o| o.l1_height.is_some())
+            .map(|o| o.index)
+            .collect();
+        let mut first_missing = None;
+        for &i in proposed.iter().rev() {
+            if self.output_on_l1(i).await? {
+                break;
+            }
+            first_missing = Some(i);
+        }
+        let Some(from) = first_missing else {
+            return Ok(());
+        };
+        let n = store.unmark_proposed_from(from)?;
+        tracing::warn!(
+            from,
+            count = n,
+            "outputs deleted on the L1; proposing them again"
+        );
+        self.shared
+            .note(|s| s.last_proposed_output = from.saturating_sub(1));
+        Ok(())
+    }
+
+    async fn output_on_l1(&self, index: u64) -> Result<bool, BridgeError> {
+        let r: Result<l1p::QueryOutputProposalResponse, _> = self
+            .l1
+            .query_proto(
+                l1p::Q_OUTPUT_PROPOSAL,
+                &l1p::QueryOutputProposalRequest {
+                    bridge_id: self.shared.bridge_id,
+                    output_index: index,
+                },
+                None,
+            )
+            .await;
+        match r {
+            Ok(r) => Ok(r.output_proposal.is_some()),
+            Err(L1Error::Rejected { .. }) => Ok(false),
+            Err(e) => Err(l1e(e)),
+        }
     }
 
     /// Runs the loops and serves the API on `api` until `shutdown` resolves.

@@ -97,5 +97,23 @@ pub fn executor_options(
         relay_deposits: cfg.bridge.executor,
         db_path: cfg.data_dir(home_dir).join("bridge").join("executor.redb"),
         poll: cfg.bridge.poll_interval,
+        faults: Default::default(),
     })
+}
+
+/// Refuses fault injection unless the home's genesis marks a dev chain
+/// (`app_state.minitia.dev = true`, written by `minitia new --dev` and the localnet).
+pub fn require_dev_chain(home_dir: &Path) -> Result<(), String> {
+    let path = home_dir.join("genesis.json");
+    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let g: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+    if !crate::challenger::is_dev_chain(&g) {
+        return Err(format!(
+            "fault injection is refused: {} is not a dev chain (genesis app_state.minitia.dev is \
+             not true); faults are only for dev chains made with `minitia new --dev`",
+            home_dir.display()
+        ));
+    }
+    Ok(())
 }

@@ -8,6 +8,8 @@ pub use minitia_chain::opinit::*;
 pub const MSG_CREATE_BRIDGE: &str = "/opinit.ophost.v1.MsgCreateBridge";
 /// `MsgProposeOutput`.
 pub const MSG_PROPOSE_OUTPUT: &str = "/opinit.ophost.v1.MsgProposeOutput";
+/// `MsgDeleteOutput` (the bridge's challenger deletes an unfinalized output and every later one).
+pub const MSG_DELETE_OUTPUT: &str = "/opinit.ophost.v1.MsgDeleteOutput";
 /// `MsgInitiateTokenDeposit`.
 pub const MSG_INITIATE_DEPOSIT: &str = "/opinit.ophost.v1.MsgInitiateTokenDeposit";
 /// `MsgFinalizeTokenWithdrawal`.

@@ -233,6 +233,32 @@ impl BridgeStore {
         tx.commit().map_err(|e| self.err(e))
     }
 
+    /// Marks output `from` and every later one as not on the L1 (they were deleted there).
+    /// Returns how many were marked.
+    pub fn unmark_proposed_from(&self, from: u64) -> Result<u64, StoreError> {
+        let tx = self.db.begin_write().map_err(|e| self.err(e))?;
+        let mut n = 0;
+        {
+            let mut t = tx.open_table(OUTPUTS).map_err(|e| self.err(e))?;
+            let mut changed = Vec::new();
+            for e in t.range(from..).map_err(|e| self.err(e))? {
+                let (_, v) = e.map_err(|e| self.err(e))?;
+                let mut o: OutputRecord =
+                    serde_json::from_slice(v.value()).map_err(|e| self.err(e))?;
+                if o.l1_height.take().is_some() {
+                    changed.push(o);
+                }
+            }
+            for o in changed {
+                let b = serde_json::to_vec(&o).map_err(|e| self.err(e))?;
+                t.insert(o.index, b.as_slice()).map_err(|e| self.err(e))?;
+                n += 1;
+            }
+        }
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(n)
+    }
+
     /// Output interval `index`.
     pub fn output(&self, index: u64) -> Result<Option<OutputRecord>, StoreError> {
         let tx = self.db.begin_read().map_err(|e| self.err(e))?;

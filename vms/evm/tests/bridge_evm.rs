@@ -210,6 +210,7 @@ async fn deposit_to_native_balance_and_withdraw_through_the_precompile() {
         relay_deposits: true,
         db_path: home.join("data/bridge/executor.redb"),
         poll: Duration::from_millis(100),
+        faults: Default::default(),
     })
     .await
     .unwrap();
