@@ -28,6 +28,10 @@ pub struct BatcherArgs {
     /// Log filter, e.g. info (RUST_LOG wins).
     #[arg(long = "log.level", value_name = "FILTER")]
     log_level: Option<String>,
+    /// Fault injection for testing challengers: never post blocks at or above HEIGHT.
+    /// Refused unless the minitia is a dev chain (`minitia new --dev`).
+    #[arg(long = "fault.withhold-from", value_name = "HEIGHT")]
+    fault_withhold_from: Option<u64>,
 }
 
 /// Runs the batcher until Ctrl-C or SIGTERM.
@@ -56,6 +60,9 @@ pub fn run(args: BatcherArgs) -> eyre::Result<()> {
     if let Some(v) = args.log_level {
         cfg.log.level = v;
     }
+    if args.fault_withhold_from.is_some() {
+        minitia_template::bridge::require_dev_chain(home).map_err(|e| eyre!(e))?;
+    }
     super::init_tracing(&cfg)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -63,6 +70,7 @@ pub fn run(args: BatcherArgs) -> eyre::Result<()> {
         .wrap_err("cannot start the async runtime")?;
     runtime.block_on(async {
         let mut b = minitia_template::batcher::from_home(home, &cfg).await?;
+        b.set_withhold_from(args.fault_withhold_from);
         b.run(super::shutdown_signal()).await?;
         tracing::info!(status = ?b.status(), "batcher stopped");
         Ok(())

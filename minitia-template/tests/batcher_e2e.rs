@@ -96,6 +96,7 @@ fn batcher_config(l2: &L2, bridge_id: u64, wal: &Path, failover: Duration) -> Ba
         wal_dir: wal.to_path_buf(),
         first_height: 1,
         poll: Duration::from_millis(50),
+        withhold_from: None,
     }
 }
 

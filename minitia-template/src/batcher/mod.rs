@@ -193,6 +193,9 @@ pub struct BatcherConfig {
     pub first_height: u64,
     /// How often to look for new blocks.
     pub poll: Duration,
+    /// Fault injection (dev chains only, for testing challengers): never post blocks at or
+    /// above this height. `None` in production.
+    pub withhold_from: Option<u64>,
 }
 
 /// The batch submitter over a DA client `D` (`None` = every batch inline on the L1).
@@ -285,6 +288,19 @@ impl<D: DaClient> Batcher<D> {
         })
     }
 
+    /// Fault injection: withhold blocks from `height` on ([`BatcherConfig::withhold_from`]).
+    /// The caller checks that the chain is a dev chain
+    /// ([`crate::bridge::require_dev_chain`]).
+    pub fn set_withhold_from(&mut self, height: Option<u64>) {
+        if let Some(h) = height {
+            tracing::warn!(
+                from = h,
+                "batcher started WITH FAULT INJECTION (withholding)"
+            );
+        }
+        self.cfg.withhold_from = height;
+    }
+
     /// A handle on the status, valid while and after the batcher runs.
     pub fn status_handle(&self) -> StatusHandle {
         self.status.clone()
@@ -371,6 +387,17 @@ impl<D: DaClient> Batcher<D> {
             .latest_block_height
             .value();
         self.status.update(|s| s.l2_height = tip);
+        let tip = match self.cfg.withhold_from {
+            Some(w) if tip >= w => {
+                tracing::warn!(
+                    from = w,
+                    tip,
+                    "fault injection: withholding blocks from DA and the L1"
+                );
+                w.saturating_sub(1)
+            }
+            _ => tip,
+        };
         let next = self.wal.state().next_start;
         if tip < next {
             return Ok(self.cfg.poll);
@@ -997,6 +1024,7 @@ pub async fn from_home(
         wal_dir: config.data_dir(home).join("batcher"),
         first_height: 1,
         poll: Duration::from_millis(200),
+        withhold_from: None,
     };
     Batcher::new(cfg, Arc::new(submitter), da)
 }
