@@ -220,6 +220,7 @@ fn spawn_batcher(
         wal_dir: seq.home.join("data/batcher"),
         first_height: 1,
         poll: Duration::from_millis(50),
+        withhold_from: None,
     };
     let mut b = Batcher::new(cfg, sub, Some(da)).unwrap();
     let status = b.status_handle();
@@ -383,6 +384,7 @@ async fn scenario(fault_at: Option<u64>, m: u64) -> Outcome {
         ChallengerOptions {
             poll_interval: Duration::from_millis(100),
             max_backoff: Duration::from_millis(400),
+            ..Default::default()
         },
         async move {
             let _ = crx.await;

@@ -164,6 +164,7 @@ fn spawn_batcher(n: &Net, failover: Duration) -> RunningBatcher {
         wal_dir: n.seq.home.join("data/batcher"),
         first_height: 1,
         poll: Duration::from_millis(50),
+        withhold_from: None,
     };
     let mut b = Batcher::new(cfg, n.sub.clone(), Some(lazy_da(n))).unwrap();
     let status = b.status_handle();

@@ -28,6 +28,19 @@
 //!    after `N-1`, is still retained: the node keeps `retained_versions` versions), verifies
 //!    it with [`verify`] and only then submits `MsgSubmitFraudProof` through [`TxSubmitter`].
 //!
+//! 4. **on a wrong output root** over a correctly derived chain (the proposer posted a root
+//!    that is not `sha3(1 ‖ storage_root ‖ hash(M))`): no state transition is wrong, so there
+//!    is nothing for a fraud proof to show; the challenger, when its key is the bridge's
+//!    configured challenger, deletes the output with OPinit's `MsgDeleteOutput` (bonded; the
+//!    L1 refuses it for a finalized output), and the proposer re-proposes the interval.
+//! 5. **liveness and availability** ([`Alarm`]s, reported, not provable): every L1 deposit
+//!    finalized on the derived chain once and as initiated (`deposit_wrong`, `deposit_unknown`)
+//!    and before the chain's block time runs [`ChallengerOptions::deposit_window`] past the
+//!    moment it was seen (`deposit_late`); an output the challenger cannot derive for
+//!    [`ChallengerOptions::data_window`] (`data_unavailable`: the batch was withheld); the
+//!    derived chain running two submission intervals past the last output
+//!    (`output_overdue`).
+//!
 //! Status (derived height, outputs checked, faults, proofs and their L1 results) is served as
 //! JSON at `GET /status` ([`serve_status`]); every finding is logged too.
 //!
@@ -40,8 +53,9 @@
 //! - faults other than a wrong state transition (bad signature, undecodable tx, broken
 //!   linkage, an output whose root does not match a correctly derived chain) are flagged but
 //!   cannot be proven with this proof format.
-//! - the L1 cursor is not persisted: a restarted challenger rescans the L1 from height 1 (the
-//!   blocks it already applied are recognised and skipped).
+//! - the L1 cursor ([`CURSOR_FILE`]) is the L1 height of the first batch record whose blocks
+//!   are not all applied yet; a restart resumes there (records re-read at that height are
+//!   recognised and skipped).
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -160,8 +174,41 @@ pub struct ChallengerStatus {
     pub faults: Vec<FaultFinding>,
     /// Proofs built and submitted.
     pub proofs: Vec<ProofSubmission>,
+    /// Liveness and availability findings (deposits not finalized in time or wrongly,
+    /// outputs over withheld data, outputs not proposed in time), one per subject.
+    pub alarms: Vec<Alarm>,
+    /// `MsgDeleteOutput`s for outputs whose root disagrees with the derived chain.
+    pub deletions: Vec<DeletionSubmission>,
+    /// Next L1 deposit sequence not yet seen finalized on the derived chain.
+    pub next_deposit: u64,
     /// The last transient error (L1 or DA unavailable), cleared by a good poll.
     pub last_error: Option<String>,
+}
+
+/// A finding that is not a wrong state transition: these are reported (status, logs,
+/// metrics) but cannot be proven with a fraud proof.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alarm {
+    /// `deposit_late`, `deposit_wrong`, `deposit_unknown`, `data_unavailable` or
+    /// `output_overdue`.
+    pub kind: String,
+    /// What it is about (a deposit sequence, an output index, an L2 height).
+    pub subject: u64,
+    /// What was found.
+    pub detail: String,
+}
+
+/// A `MsgDeleteOutput` sent (or not) for an output whose root is wrong.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletionSubmission {
+    /// The output.
+    pub output_index: u64,
+    /// Its root on the L1 (hex).
+    pub l1_root: String,
+    /// L1 tx hash, when sent.
+    pub tx_hash: Option<String>,
+    /// What the L1 answered (or why nothing was sent).
+    pub l1_result: String,
 }
 
 /// Shared with the status server.
@@ -202,6 +249,12 @@ pub struct ChallengerOptions {
     pub poll_interval: Duration,
     /// Longest delay between retries while the L1 or DA is down.
     pub max_backoff: Duration,
+    /// A deposit seen on the L1 must be finalized on the derived chain before the chain's
+    /// block time advances this much past the moment it was seen (`deposit_late` otherwise).
+    pub deposit_window: Duration,
+    /// An output on the L1 whose block this challenger cannot derive for this long (wall
+    /// clock) is over withheld or undecodable data (`data_unavailable`).
+    pub data_window: Duration,
 }
 
 impl Default for ChallengerOptions {
@@ -209,8 +262,29 @@ impl Default for ChallengerOptions {
         Self {
             poll_interval: Duration::from_secs(1),
             max_backoff: Duration::from_secs(30),
+            deposit_window: Duration::from_secs(120),
+            data_window: Duration::from_secs(120),
         }
     }
+}
+
+/// The persisted L1 cursor (`challenger-cursor.json` in the data dir): where a restarted
+/// challenger resumes reading batch records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    /// Every batch record below this L1 height contributed only blocks already applied.
+    pub l1_height: u64,
+}
+
+/// Deposit bookkeeping: the L1 deposits not yet seen finalized, and how far the derived
+/// blocks were scanned for `finalize_token_deposit`.
+#[derive(Debug, Default)]
+struct Deposits {
+    next: u64,
+    l2_scanned: u64,
+    l1: BTreeMap<u64, crate::bridge::executor::Deposit>,
+    /// L2 block time (ns) of the derived tip when each deposit was first seen.
+    seen: BTreeMap<u64, u64>,
 }
 
 /// An output as read from the L1.
@@ -242,6 +316,26 @@ pub struct Challenger<A: ChainApp, S: RecordSource, D: DaClient> {
     checked: BTreeMap<u64, Vec<u8>>,
     challenged: BTreeSet<(u64, Vec<u8>)>,
     status: SharedStatus,
+    opts: ChallengerOptions,
+    /// Records whose blocks are not all applied yet → the highest block each carried
+    /// (`u64::MAX` while its batch is still being assembled).
+    unapplied: BTreeMap<L1Position, u64>,
+    assembling: Vec<L1Position>,
+    cursor_file: Option<std::path::PathBuf>,
+    cursor: Cursor,
+    deposits: Deposits,
+    /// Output index → when this challenger first saw it above its derivable height.
+    above_tip: BTreeMap<u64, std::time::Instant>,
+    alarmed: BTreeSet<(String, u64)>,
+    /// Deletions already attempted, by (index, root).
+    deleting: BTreeSet<(u64, Vec<u8>)>,
+    bridge: Option<BridgeFacts>,
+}
+
+#[derive(Debug, Clone)]
+struct BridgeFacts {
+    challenger: String,
+    submission_interval_nanos: u64,
 }
 
 impl<A: ChainApp + 'static, S: RecordSource, D: DaClient> Challenger<A, S, D> {
@@ -280,7 +374,64 @@ impl<A: ChainApp + 'static, S: RecordSource, D: DaClient> Challenger<A, S, D> {
             checked: BTreeMap::new(),
             challenged: BTreeSet::new(),
             status,
+            opts: ChallengerOptions::default(),
+            unapplied: BTreeMap::new(),
+            assembling: Vec::new(),
+            cursor_file: None,
+            cursor: Cursor::default(),
+            deposits: Deposits {
+                next: 1,
+                ..Default::default()
+            },
+            above_tip: BTreeMap::new(),
+            alarmed: BTreeSet::new(),
+            deleting: BTreeSet::new(),
+            bridge: None,
         })
+    }
+
+    /// Persists the L1 cursor in `path` and resumes from the one saved there, so a restart
+    /// does not rescan the L1 from height 1. Deposits are checked from the derived tip on
+    /// after a restart (those finalized before it were checked by the previous run).
+    pub fn with_cursor_file(mut self, path: std::path::PathBuf) -> Result<Self, ChallengerError> {
+        match std::fs::read(&path) {
+            Ok(b) => {
+                self.cursor = serde_json::from_slice(&b).map_err(|e| {
+                    ChallengerError::Local(format!(
+                        "{} is corrupt ({e}); delete it to rescan the L1 from height 1",
+                        path.display()
+                    ))
+                })?;
+                tracing::info!(
+                    l1_height = self.cursor.l1_height,
+                    "challenger resumes from its saved L1 cursor"
+                );
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(ChallengerError::Local(format!(
+                    "cannot read {}: {e}",
+                    path.display()
+                )))
+            }
+        }
+        if self.cursor.l1_height > 0 {
+            self.deposits.l2_scanned = self.node.height();
+            self.deposits.next = 0; // learnt from the derived chain's next finalized deposit
+        }
+        self.cursor_file = Some(path);
+        Ok(self)
+    }
+
+    /// The saved cursor.
+    pub fn cursor(&self) -> Cursor {
+        self.cursor
+    }
+
+    /// Uses `opts`' windows for the liveness checks ([`Self::run`] sets them too).
+    pub fn with_options(mut self, opts: ChallengerOptions) -> Self {
+        self.opts = opts;
+        self
     }
 
     /// The status, shared with [`serve_status`].
@@ -306,18 +457,340 @@ impl<A: ChainApp + 'static, S: RecordSource, D: DaClient> Challenger<A, S, D> {
             st.held_blocks = self.blocks.len();
         }
         derive?;
+        self.save_cursor()?;
         let outputs = self.outputs().await?;
-        self.check_outputs(&outputs)?;
+        let wrong = self.check_outputs(&outputs)?;
+        for o in wrong {
+            self.delete_output(&o).await?;
+        }
         if let Some(f) = self.fault.clone() {
             if f.state_transition {
                 self.prove(f.n, &outputs).await?;
             }
         }
+        self.check_data(&outputs);
+        self.check_deposits().await?;
+        self.check_schedule(&outputs).await?;
+        Ok(())
+    }
+
+    /// Moves the cursor to the first record with unapplied blocks and saves it if it moved.
+    fn save_cursor(&mut self) -> Result<(), ChallengerError> {
+        let tip = self.node.height();
+        self.unapplied.retain(|_, end| *end > tip);
+        let safe = match (self.unapplied.keys().next(), self.assembling.first()) {
+            (Some(a), Some(b)) => a.min(b).0,
+            (Some(a), None) | (None, Some(a)) => a.0,
+            (None, None) => match self.last_done {
+                Some(p) => p.0 + 1,
+                None => return Ok(()),
+            },
+        };
+        if safe <= self.cursor.l1_height {
+            return Ok(());
+        }
+        self.cursor.l1_height = safe;
+        let Some(path) = &self.cursor_file else {
+            return Ok(());
+        };
+        let tmp = path.with_extension("json.tmp");
+        let write = || -> std::io::Result<()> {
+            use std::io::Write;
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&serde_json::to_vec(&self.cursor).unwrap_or_default())?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, path)
+        };
+        write().map_err(|e| {
+            ChallengerError::Local(format!("cannot save the cursor to {}: {e}", path.display()))
+        })
+    }
+
+    fn alarm(&mut self, kind: &str, subject: u64, detail: String) {
+        if !self.alarmed.insert((kind.to_string(), subject)) {
+            return;
+        }
+        tracing::error!(kind, subject, %detail, "challenger alarm");
+        lock(&self.status).alarms.push(Alarm {
+            kind: kind.into(),
+            subject,
+            detail,
+        });
+    }
+
+    async fn bridge_facts(&mut self) -> Result<BridgeFacts, ChallengerError> {
+        if let Some(b) = &self.bridge {
+            return Ok(b.clone());
+        }
+        let r: crate::bridge::ophost::QueryBridgeResponse = self
+            .l1
+            .query_proto(
+                crate::bridge::ophost::Q_BRIDGE,
+                &crate::bridge::ophost::QueryBridgeRequest {
+                    bridge_id: self.bridge_id,
+                },
+                None,
+            )
+            .await
+            .map_err(|e| ChallengerError::L1(e.to_string()))?;
+        let c = r.bridge_config.unwrap_or_default();
+        let b = BridgeFacts {
+            challenger: c.challenger,
+            submission_interval_nanos: c
+                .submission_interval
+                .map_or(0, |d| d.as_nanos().max(0) as u64),
+        };
+        self.bridge = Some(b.clone());
+        Ok(b)
+    }
+
+    fn block_time_nanos(&self, h: u64) -> Result<Option<u64>, ChallengerError> {
+        Ok(self
+            .header(h)?
+            .map(|hd| hd.time.unix_timestamp_nanos().max(0) as u64))
+    }
+
+    /// An output the L1 holds whose block this challenger cannot derive after
+    /// `data_window`: its batch was not posted (or not decodable) in time.
+    fn check_data(&mut self, outputs: &[L1Output]) {
+        if self.fault.is_some() {
+            return; // derivation halted for a reason already reported
+        }
+        let tip = self.node.height();
+        self.above_tip
+            .retain(|i, _| outputs.iter().any(|o| o.index == *i));
+        let window = self.opts.data_window;
+        let mut late = Vec::new();
+        for o in outputs.iter().filter(|o| o.l2_block_number > tip) {
+            let seen = *self
+                .above_tip
+                .entry(o.index)
+                .or_insert_with(std::time::Instant::now);
+            if seen.elapsed() >= window {
+                late.push(o.clone());
+            }
+        }
+        for o in late {
+            self.alarm(
+                "data_unavailable",
+                o.index,
+                format!(
+                    "output {} commits to L2 block {}, but the batches recorded on the L1 let this                      challenger derive only up to block {tip} after {window:?}: the batch data is                      withheld or undecodable, so the output cannot be checked",
+                    o.index, o.l2_block_number
+                ),
+            );
+        }
+    }
+
+    /// Every L1 deposit is finalized on the derived chain, once, as initiated, and in time.
+    async fn check_deposits(&mut self) -> Result<(), ChallengerError> {
+        use crate::bridge::executor::find_deposits;
+        let tip = self.node.height();
+        let from = self.deposits.next.max(1);
+        if self.deposits.next > 0 {
+            for d in find_deposits(&self.l1, self.bridge_id, from)
+                .await
+                .map_err(|e| ChallengerError::L1(e.to_string()))?
+            {
+                self.deposits.l1.entry(d.sequence).or_insert(d);
+            }
+        }
+        for h in self.deposits.l2_scanned + 1..=tip {
+            let results = self
+                .node
+                .blocks()
+                .results(h)
+                .map_err(|e| ChallengerError::Local(e.to_string()))?
+                .ok_or_else(|| ChallengerError::Local(format!("results of block {h} missing")))?;
+            let mut finalized = Vec::new();
+            for r in results.tx_results.iter().filter(|r| r.code == 0) {
+                for ev in r
+                    .events
+                    .iter()
+                    .filter(|e| e.kind == "finalize_token_deposit")
+                {
+                    let a = |k: &str| {
+                        ev.attributes
+                            .iter()
+                            .find(|x| x.key == k)
+                            .map_or(String::new(), |x| x.value.clone())
+                    };
+                    finalized.push((
+                        a("l1_sequence").parse::<u64>().unwrap_or(0),
+                        a("recipient"),
+                        a("amount"),
+                        a("base_denom"),
+                        a("denom"),
+                    ));
+                }
+            }
+            for (seq, to, amount, base_denom, denom) in finalized {
+                if self.deposits.next == 0 {
+                    self.deposits.next = seq; // first one seen after a restart
+                }
+                let d = match self.deposits.l1.get(&seq) {
+                    Some(d) => Some(d.clone()),
+                    None => find_deposits(&self.l1, self.bridge_id, seq)
+                        .await
+                        .map_err(|e| ChallengerError::L1(e.to_string()))?
+                        .into_iter()
+                        .find(|d| d.sequence == seq),
+                };
+                match d {
+                    None => self.alarm(
+                        "deposit_unknown",
+                        seq,
+                        format!(
+                            "L2 block {h} finalizes deposit {seq} ({amount}{denom} to {to}), which                              bridge {} never initiated on the L1",
+                            self.bridge_id
+                        ),
+                    ),
+                    Some(d)
+                        if d.to != to
+                            || d.amount.to_string() != amount
+                            || d.l1_denom != base_denom
+                            || d.l2_denom != denom =>
+                    {
+                        self.alarm(
+                            "deposit_wrong",
+                            seq,
+                            format!(
+                                "L2 block {h} finalizes deposit {seq} as {amount}{denom} to {to}; the                                  L1 initiated {}{} ({}) to {}",
+                                d.amount, d.l2_denom, d.l1_denom, d.to
+                            ),
+                        )
+                    }
+                    Some(_) => {}
+                }
+                self.deposits.next = self.deposits.next.max(seq + 1);
+            }
+            self.deposits.l2_scanned = h;
+        }
+        let next = self.deposits.next;
+        self.deposits.l1 = self.deposits.l1.split_off(&next.max(1));
+        self.deposits.seen.retain(|s, _| *s >= next);
+        lock(&self.status).next_deposit = next;
+        let Some(tip_time) = self.block_time_nanos(tip)? else {
+            return Ok(());
+        };
+        let Some(d) = self.deposits.l1.get(&next).cloned() else {
+            return Ok(());
+        };
+        let seen = *self.deposits.seen.entry(d.sequence).or_insert(tip_time);
+        let window = self.opts.deposit_window;
+        if tip_time.saturating_sub(seen) >= window.as_nanos() as u64 && self.fault.is_none() {
+            self.alarm(
+                "deposit_late",
+                d.sequence,
+                format!(
+                    "deposit {} ({}{} to {}, L1 height {}) is not finalized on the L2: the derived                      chain advanced {window:?} of block time (to block {tip}) since it was seen",
+                    d.sequence, d.amount, d.l1_denom, d.to, d.height
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// Outputs keep up with the chain: the derived chain must not run more than two
+    /// submission intervals of block time past the last output's block.
+    async fn check_schedule(&mut self, outputs: &[L1Output]) -> Result<(), ChallengerError> {
+        let tip = self.node.height();
+        if tip < 2 || self.fault.is_some() {
+            return Ok(());
+        }
+        let interval = self.bridge_facts().await?.submission_interval_nanos;
+        if interval == 0 {
+            return Ok(());
+        }
+        let base = outputs
+            .iter()
+            .map(|o| o.l2_block_number)
+            .filter(|m| *m <= tip)
+            .max()
+            .unwrap_or(1);
+        let (Some(t0), Some(t1)) = (self.block_time_nanos(base)?, self.block_time_nanos(tip)?)
+        else {
+            return Ok(());
+        };
+        if t1.saturating_sub(t0) > 2 * interval {
+            self.alarm(
+                "output_overdue",
+                base,
+                format!(
+                    "no output after L2 block {base}, though the derived chain reached block {tip}                      {:?} of block time later; the bridge's submission interval is {:?}",
+                    Duration::from_nanos(t1 - t0),
+                    Duration::from_nanos(interval)
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// `MsgDeleteOutput` for an output whose root is not the derived chain's (OPinit's
+    /// challenger power: the bridge's configured challenger may delete an unfinalized
+    /// output). Sent only when this challenger's key is the bridge's challenger.
+    async fn delete_output(&mut self, o: &L1Output) -> Result<(), ChallengerError> {
+        if !self.deleting.insert((o.index, o.root.clone())) {
+            return Ok(());
+        }
+        let mut entry = DeletionSubmission {
+            output_index: o.index,
+            l1_root: hex::encode(&o.root),
+            ..Default::default()
+        };
+        let Some(sub) = self.submitter.clone() else {
+            entry.l1_result = "not sent: watch-only (no challenger key)".into();
+            lock(&self.status).deletions.push(entry);
+            return Ok(());
+        };
+        let facts = self.bridge_facts().await?;
+        if sub.address() != facts.challenger {
+            entry.l1_result = format!(
+                "not sent: this challenger ({}) is not bridge {}'s challenger ({}), which alone                  (with the proposer and the authority) may delete outputs",
+                sub.address(),
+                self.bridge_id,
+                facts.challenger
+            );
+            tracing::error!(index = o.index, "{}", entry.l1_result);
+            lock(&self.status).deletions.push(entry);
+            return Ok(());
+        }
+        let msg = crate::bridge::ophost::MsgDeleteOutput {
+            challenger: sub.address(),
+            bridge_id: self.bridge_id,
+            output_index: o.index,
+        };
+        let any = Any {
+            type_url: crate::bridge::ophost::MSG_DELETE_OUTPUT.into(),
+            value: msg.encode_to_vec(),
+        };
+        match sub
+            .submit(vec![any], "minitia challenger: wrong output root")
+            .await
+        {
+            Ok(t) => {
+                entry.tx_hash = Some(hex::encode_upper(t.hash.0));
+                entry.l1_result = format!(
+                    "included at L1 height {}: output {} and every later one deleted",
+                    t.height, o.index
+                );
+                tracing::warn!(index = o.index, tx = ?entry.tx_hash, "wrong output deleted");
+                self.checked.retain(|i, _| *i < o.index);
+            }
+            Err(e) => {
+                entry.l1_result = format!("submission failed: {e}");
+                if !matches!(e, SubmitError::Rejected { .. }) {
+                    self.deleting.remove(&(o.index, o.root.clone()));
+                }
+                tracing::error!(index = o.index, "{}", entry.l1_result);
+            }
+        }
+        lock(&self.status).deletions.push(entry);
         Ok(())
     }
 
     async fn derive(&mut self) -> Result<(), ChallengerError> {
-        let from = self.last_done.map_or(1, |p| p.0);
+        let from = self.last_done.map_or(self.cursor.l1_height.max(1), |p| p.0);
         let records = self.source.records(from).await?;
         for r in records {
             if self.last_done.is_some_and(|d| r.position <= d) {
@@ -368,8 +841,20 @@ impl<A: ChainApp + 'static, S: RecordSource, D: DaClient> Challenger<A, S, D> {
         let tip = self.node.height();
         for blob in blobs {
             let batch = match self.assembler.push(&blob) {
-                Ok(Some(b)) => b,
-                Ok(None) => continue,
+                Ok(Some(b)) => {
+                    for p in std::mem::take(&mut self.assembling) {
+                        self.unapplied.insert(p, b.end);
+                    }
+                    let e = self.unapplied.entry(r.position).or_insert(0);
+                    *e = (*e).max(b.end);
+                    b
+                }
+                Ok(None) => {
+                    if self.assembling.last() != Some(&r.position) {
+                        self.assembling.push(r.position);
+                    }
+                    continue;
+                }
                 Err(e) => {
                     tracing::warn!(tx = %r.tx_hash, error = %e, "ignoring a bad batch blob");
                     continue;
@@ -550,7 +1035,9 @@ impl<A: ChainApp + 'static, S: RecordSource, D: DaClient> Challenger<A, S, D> {
         Ok(id.and_then(|id| Hash32::from_slice(id.hash.as_bytes())))
     }
 
-    fn check_outputs(&mut self, outputs: &[L1Output]) -> Result<(), ChallengerError> {
+    /// Checks the outputs the derived chain covers; returns those whose root is wrong.
+    fn check_outputs(&mut self, outputs: &[L1Output]) -> Result<Vec<L1Output>, ChallengerError> {
+        let mut wrong = Vec::new();
         let tip = self.node.height();
         let mut prev = 0;
         for o in outputs {
@@ -597,8 +1084,11 @@ impl<A: ChainApp + 'static, S: RecordSource, D: DaClient> Challenger<A, S, D> {
                 Some(x) => *x = c,
                 None => st.outputs.push(c),
             }
+            if !matches {
+                wrong.push(o.clone());
+            }
         }
-        Ok(())
+        Ok(wrong)
     }
 
     fn header(&self, h: u64) -> Result<Option<Header>, ChallengerError> {
@@ -762,6 +1252,7 @@ impl<A: ChainApp + 'static, S: RecordSource, D: DaClient> Challenger<A, S, D> {
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), ChallengerError> {
         tokio::pin!(shutdown);
+        self.opts = opts.clone();
         let mut delay = opts.poll_interval;
         loop {
             let r = tokio::select! {
@@ -907,6 +1398,7 @@ pub async fn run_challenger_with<A: ChainApp + 'static>(
         None => None,
     };
     let c = Challenger::new(node, source, da, l1, config.l1.bridge_id, submitter)
+        .and_then(|c| c.with_cursor_file(config.data_dir(home).join(CURSOR_FILE)))
         .map_err(|e| RunError::Other(e.to_string()))?;
     let status = c.status();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -920,6 +1412,9 @@ pub async fn run_challenger_with<A: ChainApp + 'static>(
     let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
     r.map_err(|e| RunError::Other(format!("challenger stopped: {e}")))
 }
+
+/// The challenger's L1 cursor, in the data dir ([`Cursor`]).
+pub const CURSOR_FILE: &str = "challenger-cursor.json";
 
 /// The key the injected bogus write goes to (outside every module's prefix).
 pub const INJECTED_FAULT_KEY: &[u8] = b"fault-injection/wrong-state";
