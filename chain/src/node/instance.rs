@@ -154,6 +154,15 @@ impl<A: ChainApp> Node<A> {
         std::fs::create_dir_all(&opts.data_dir).map_err(|e| {
             NodeError::Inconsistent(format!("cannot create {}: {e}", opts.data_dir.display()))
         })?;
+        if let Some(r) = super::rollback::finish_pending(&opts.data_dir).map_err(|e| {
+            NodeError::Inconsistent(format!("finishing an interrupted rollback: {e}"))
+        })? {
+            tracing::warn!(
+                from = r.from_height,
+                to = r.to_height,
+                "finished an interrupted rollback"
+            );
+        }
         let chain_id = ChainId::new(opts.genesis.chain_id.clone())
             .map_err(|e| NodeError::Genesis(e.to_string()))?;
         let mut store = Store::open(

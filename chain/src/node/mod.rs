@@ -18,6 +18,7 @@ mod instance;
 pub mod keys;
 pub mod mempool;
 mod producer;
+pub mod rollback;
 mod rpc_backend;
 
 pub use instance::{InjectedWrite, Node, NodeError, NodeOptions};
