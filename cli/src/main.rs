@@ -22,6 +22,8 @@ mod batcher;
 
 mod challenger;
 
+mod rollback;
+
 #[derive(Parser)]
 #[command(
     name = "minitia",
@@ -56,6 +58,10 @@ enum Command {
     /// Run the challenger of a home: derives the chain from the L1 and DA, checks every
     /// output root and proves a wrong state transition with a fraud proof (key challenger).
     Challenger(challenger::ChallengerArgs),
+    /// Roll a stopped home back to an L2 height after the L1 deleted its outputs: the node
+    /// re-executes its blocks up to it (checked against the chain's app hashes) and requeues
+    /// the discarded blocks' txs; the executor and batcher rewind to it.
+    Rollback(rollback::RollbackArgs),
     /// Print the version.
     Version,
 }
@@ -299,6 +305,7 @@ fn run(cli: Cli) -> eyre::Result<()> {
         Command::Localnet(cmd) => localnet(cmd),
         Command::Batcher(args) => batcher::run(args),
         Command::Challenger(args) => challenger::run(args),
+        Command::Rollback(args) => rollback::run(args),
         Command::Version => {
             println!("minitia {}", env!("CARGO_PKG_VERSION"));
             Ok(())

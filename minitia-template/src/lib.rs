@@ -7,6 +7,7 @@ pub mod config;
 pub mod finality;
 pub mod follower;
 pub mod home;
+pub mod recovery;
 pub mod run;
 
 /// The TOML crate the config uses (for [`config::set_in_file`]'s values).

@@ -399,6 +399,14 @@ impl<D: DaClient> Batcher<D> {
             _ => tip,
         };
         let next = self.wal.state().next_start;
+        if tip + 1 < next && self.cfg.withhold_from.is_none() {
+            tracing::warn!(
+                next,
+                tip,
+                "batches were submitted past the node's tip: the node was rolled back without \
+                 the batcher; stop it and run `minitia rollback` on this home"
+            );
+        }
         if tip < next {
             return Ok(self.cfg.poll);
         }

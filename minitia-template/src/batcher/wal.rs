@@ -20,7 +20,8 @@ use sha2::{Digest, Sha256};
 
 use super::BatcherError;
 
-const STATE_FILE: &str = "state.json";
+/// The WAL's state file inside its folder.
+pub const STATE_FILE: &str = "state.json";
 const STATE_VERSION: u32 = 1;
 
 /// Where a batch goes.
@@ -193,6 +194,19 @@ impl Wal {
         write_durable(&self.dir, STATE_FILE, &bytes)?;
         self.state = next;
         Ok(())
+    }
+
+    /// Makes the next batch start at L2 height `height + 1` at the latest (the node was
+    /// rolled back to `height`), dropping a batch in flight that holds a discarded block.
+    /// Returns the new `next_start`.
+    pub fn rewind_to(&mut self, height: u64) -> Result<u64, BatcherError> {
+        self.update(|s| {
+            if let Some(p) = s.pending.take_if(|p| p.end > height) {
+                s.next_start = s.next_start.min(p.start);
+            }
+            s.next_start = s.next_start.min(height + 1);
+        })?;
+        Ok(self.state.next_start)
     }
 
     /// Stores the blobs of batch `start..=end` durably; returns (file name, sha256 hex).

@@ -649,6 +649,14 @@ impl Executor {
         let store = &self.shared.store;
         let mut cur = store.cursor()?;
         let tip = self.l2.latest_height().await.map_err(l2e)?;
+        if cur.l2_height > tip {
+            tracing::warn!(
+                scanned = cur.l2_height,
+                tip,
+                "the executor database is ahead of the L2: the node was rolled back without \
+                 it; stop the executor and run `minitia rollback` on this home"
+            );
+        }
         if cur.l2_height >= tip {
             return Ok(false);
         }

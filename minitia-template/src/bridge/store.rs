@@ -259,6 +259,93 @@ impl BridgeStore {
         Ok(n)
     }
 
+    /// Forgets everything scanned above L2 height `l2_height` (the node was rolled back to
+    /// it): withdrawals initiated above it, outputs closed above it, and the cursor, in one
+    /// transaction. The open interval restarts after the last kept output, so blocks
+    /// `l2_height+1..` are scanned again as the new chain produces them. Returns
+    /// `(withdrawals, outputs)` forgotten.
+    pub fn rewind_to(&self, l2_height: u64) -> Result<(u64, u64), StoreError> {
+        let cur = self.cursor()?;
+        if cur.l2_height <= l2_height {
+            return Ok((0, 0));
+        }
+        let tx = self.db.begin_write().map_err(|e| self.err(e))?;
+        let (mut dropped_w, mut dropped_o) = (0, 0);
+        {
+            let mut o = tx.open_table(OUTPUTS).map_err(|e| self.err(e))?;
+            let mut kept: Option<OutputRecord> = None;
+            let mut drop_from = None;
+            for row in o.iter().map_err(|e| self.err(e))? {
+                let (k, v) = row.map_err(|e| self.err(e))?;
+                let r: OutputRecord = serde_json::from_slice(v.value()).map_err(|e| self.err(e))?;
+                if r.l2_block_number <= l2_height {
+                    kept = Some(r);
+                } else {
+                    drop_from.get_or_insert(k.value());
+                }
+            }
+            if let Some(from) = drop_from {
+                let keys: Vec<u64> = o
+                    .range(from..)
+                    .map_err(|e| self.err(e))?
+                    .map(|r| r.map(|(k, _)| k.value()))
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| self.err(e))?;
+                for k in keys {
+                    o.remove(k).map_err(|e| self.err(e))?;
+                    dropped_o += 1;
+                }
+            }
+            let mut w = tx.open_table(WITHDRAWALS).map_err(|e| self.err(e))?;
+            let mut next_sequence = kept.as_ref().map_or(1, |k| k.end_sequence);
+            let mut gone = Vec::new();
+            for row in w.range(next_sequence..).map_err(|e| self.err(e))? {
+                let (k, v) = row.map_err(|e| self.err(e))?;
+                let mut r: WithdrawalRecord =
+                    serde_json::from_slice(v.value()).map_err(|e| self.err(e))?;
+                if r.tx_height <= l2_height {
+                    next_sequence = r.sequence + 1;
+                    if r.output_index.take().is_some() {
+                        gone.push((k.value(), Some(r)));
+                    }
+                } else {
+                    gone.push((k.value(), None));
+                }
+            }
+            for (k, r) in gone {
+                match r {
+                    // kept, but its interval was dropped: back in the open interval
+                    Some(r) => {
+                        let b = serde_json::to_vec(&r).map_err(|e| self.err(e))?;
+                        w.insert(k, b.as_slice()).map_err(|e| self.err(e))?;
+                    }
+                    None => {
+                        w.remove(k).map_err(|e| self.err(e))?;
+                        dropped_w += 1;
+                    }
+                }
+            }
+            let mut m = tx.open_table(META).map_err(|e| self.err(e))?;
+            for (k, v) in [
+                ("l2_height", l2_height),
+                (
+                    "open_first_sequence",
+                    kept.as_ref().map_or(1, |k| k.end_sequence),
+                ),
+                ("next_sequence", next_sequence),
+                ("close_at_nanos", 0),
+                (
+                    "next_output_index",
+                    kept.as_ref().map_or(1, |k| k.index + 1),
+                ),
+            ] {
+                m.insert(k, v).map_err(|e| self.err(e))?;
+            }
+        }
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok((dropped_w, dropped_o))
+    }
+
     /// Output interval `index`.
     pub fn output(&self, index: u64) -> Result<Option<OutputRecord>, StoreError> {
         let tx = self.db.begin_read().map_err(|e| self.err(e))?;

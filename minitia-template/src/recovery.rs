@@ -1,0 +1,84 @@
+//! Recovery of a minitia home after the L1 deleted outputs: rolls the node back to the last
+//! valid output's L2 height and rewinds the bots that keep their own view of the chain.
+//!
+//! - the node ([`minitia_chain::node::rollback`]): blocks re-executed from genesis and
+//!   checked against the chain's own app hashes; the discarded blocks' txs go back into the
+//!   mempool, so the producer re-includes them;
+//! - the executor's database ([`crate::bridge::store::BridgeStore::rewind_to`]): withdrawals
+//!   and outputs above the height are forgotten and rescanned from the new blocks, so the
+//!   proposer posts the new chain's roots for the deleted output indexes;
+//! - the batcher's WAL ([`crate::batcher::wal::Wal::rewind_to`]): the next batch starts
+//!   right after the height, so the new blocks are posted to DA and recorded on the L1.
+//!
+//! Every part is idempotent: after a crash, run the same rollback again. Stop the node and
+//! the bots of the home first (the node's and executor's databases are locked while they
+//! run, and the rollback refuses).
+//!
+//! Not done here: followers and challengers that derived the discarded blocks from DA do
+//! not yet switch to the re-posted ones on their own (see the challenger module docs).
+
+use std::path::{Path, PathBuf};
+
+use minitia_chain::node::{
+    rollback::{rollback, RollbackReport},
+    ChainApp,
+};
+use serde::Serialize;
+
+use crate::config::NodeConfig;
+
+/// What a home rollback did.
+#[derive(Debug, Clone, Serialize)]
+pub struct HomeRollback {
+    /// The node.
+    pub node: RollbackReport,
+    /// The executor database, if the home has one: `(withdrawals, outputs)` forgotten.
+    pub executor: Option<(u64, u64)>,
+    /// The batcher WAL, if the home has one: the height the next batch starts at.
+    pub batcher_next_start: Option<u64>,
+    /// The executor database path.
+    pub executor_db: PathBuf,
+    /// The batcher WAL dir.
+    pub batcher_wal: PathBuf,
+}
+
+/// Rolls the stopped home at `home` back to L2 height `to` with `app` (the engine its
+/// genesis names). See the module docs.
+pub fn rollback_home<A: ChainApp>(
+    home: &Path,
+    config: &NodeConfig,
+    app: &A,
+    to: u64,
+) -> Result<HomeRollback, String> {
+    let (_, opts) = crate::run::node_options(home, config).map_err(|e| e.to_string())?;
+    let node = rollback(app, &opts.genesis, &opts.data_dir, to).map_err(|e| e.to_string())?;
+    let executor_db = opts.data_dir.join("bridge").join("executor.redb");
+    let executor = if executor_db.exists() {
+        let store =
+            crate::bridge::store::BridgeStore::open(&executor_db).map_err(|e| e.to_string())?;
+        Some(store.rewind_to(to).map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
+    let batcher_wal = opts.data_dir.join("batcher");
+    let batcher_next_start = if batcher_wal.join(crate::batcher::wal::STATE_FILE).exists() {
+        let mut wal = crate::batcher::wal::Wal::open(&batcher_wal, 1).map_err(|e| e.to_string())?;
+        Some(wal.rewind_to(to).map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
+    tracing::info!(
+        from = node.from_height,
+        to,
+        ?executor,
+        ?batcher_next_start,
+        "home rolled back"
+    );
+    Ok(HomeRollback {
+        node,
+        executor,
+        batcher_next_start,
+        executor_db,
+        batcher_wal,
+    })
+}
