@@ -139,7 +139,7 @@ fn rollback_discards_a_wrong_state_transition_and_keeps_every_tx() {
     match rollback(&app(&opts), &opts.genesis, dir, 5) {
         Err(RollbackError::Diverged {
             height: 4,
-            below: 3,
+            below: 4,
             ..
         }) => {}
         other => panic!("expected divergence at 4, got {other:?}"),
@@ -155,6 +155,10 @@ fn rollback_discards_a_wrong_state_transition_and_keeps_every_tx() {
     assert_eq!((report.from_height, report.to_height), (6, 3));
     assert_eq!(report.root, bad[3]);
     assert_eq!((report.requeued_txs, report.pending_txs), (6, 1));
+    assert!(
+        !report.diverged_after_target,
+        "block 4 recorded the right root after 3"
+    );
     assert!(
         files(&report.backup_dir) == before,
         "the old chain is kept in the backup"
@@ -253,6 +257,29 @@ fn a_swap_interrupted_by_a_crash_is_finished_by_the_next_open() {
     assert_eq!(node.height(), 2);
     drop(node);
     let again = rollback(&app(&opts), &opts.genesis, dir, 1).unwrap();
+    assert!(!again.diverged_after_target);
     assert_eq!((again.from_height, again.to_height), (2, 1));
     assert!(!staging.exists());
+}
+
+#[test]
+fn rollback_to_the_height_of_the_wrong_transition_repairs_its_state() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let bad = bad_chain(dir);
+    let opts = options(dir);
+    let report = rollback(&app(&opts), &opts.genesis, dir, 4).unwrap();
+    assert!(
+        report.diverged_after_target,
+        "block 5 recorded the bogus root"
+    );
+    assert_ne!(report.root, bad[4]);
+    assert_eq!((report.requeued_txs, report.pending_txs), (4, 1));
+    let node = Node::open(app(&opts), opts.clone()).unwrap();
+    assert_eq!(node.height(), 4);
+    assert_eq!(node.root_at(3).unwrap(), bad[3]);
+    assert_eq!(node.root_at(4).unwrap(), report.root);
+    node.produce_block().unwrap();
+    let next = node.blocks().block(5).unwrap().unwrap();
+    assert_eq!(next.header.app_hash.as_bytes(), report.root.as_bytes());
 }

@@ -52,6 +52,10 @@ pub struct RollbackReport {
     pub pending_txs: usize,
     /// Where the old `state.redb` and `blocks.redb` now are.
     pub backup_dir: PathBuf,
+    /// The discarded block `to_height + 1` recorded a different root after `to_height`
+    /// than the replay gives: the discarded chain applied a wrong state transition at
+    /// `to_height` (what a fraud proof proves), which the rollback repaired.
+    pub diverged_after_target: bool,
 }
 
 /// Why a rollback was refused or failed. Nothing of the node's data is changed by a refusal.
@@ -69,8 +73,8 @@ pub enum RollbackError {
     /// before this height, so the target must be lower.
     #[error(
         "re-executing block {height} gives state root {replayed} but block {next} records app \
-         hash {recorded}: the state diverged at height {height} or earlier; roll back to at \
-         most height {below}"
+         hash {recorded}: the chain applied a wrong state transition at height {height} or \
+         earlier; roll back to at most height {below}"
     )]
     Diverged {
         /// The block whose re-execution disagrees.
@@ -81,7 +85,8 @@ pub enum RollbackError {
         replayed: Hash32,
         /// `app_hash` of block `height + 1`.
         recorded: Hash32,
-        /// `height - 1`.
+        /// The highest height a rollback can land on: `height` itself (its block is sound,
+        /// the state after it is not, and the block after it is discarded).
         below: u64,
     },
     /// Anything else (IO, a store, a missing block, the node still running).
@@ -148,7 +153,9 @@ pub fn rollback<A: ChainApp>(
     let mut root = store
         .commit_writes(version_of(0), &writes)
         .map_err(NodeError::from)?;
-    check_recorded(&old, 0, root)?;
+    if to > 0 {
+        check_recorded(&old, 0, root)?;
+    }
     for h in 1..=to {
         let missing = |what: &str| NodeError::Inconsistent(format!("{what} {h} missing"));
         let b = old
@@ -201,8 +208,15 @@ pub fn rollback<A: ChainApp>(
         root = store
             .commit_writes(version_of(h), &out.writes)
             .map_err(NodeError::from)?;
-        check_recorded(&old, h, root)?;
+        // Block `to + 1` is discarded: its app hash is what is in doubt, not checked.
+        if h < to {
+            check_recorded(&old, h, root)?;
+        }
     }
+    let diverged_after_target = match old.block(to + 1).map_err(NodeError::from)? {
+        Some(next) => Hash32::from_slice(next.header.app_hash.as_bytes()) != Some(root),
+        None => false,
+    };
     // Discarded blocks' txs first, in chain order, then what was pending.
     let mut requeued = 0;
     for h in to + 1..=tip {
@@ -234,6 +248,7 @@ pub fn rollback<A: ChainApp>(
         requeued_txs: requeued,
         pending_txs: pending.len(),
         backup_dir: backup_dir.clone(),
+        diverged_after_target,
     };
     for f in FILES {
         let p = staging.join(f);
@@ -272,7 +287,7 @@ fn check_recorded(old: &BlockStore, h: u64, replayed: Hash32) -> Result<(), Roll
             next: h + 1,
             replayed,
             recorded,
-            below: h.saturating_sub(1),
+            below: h,
         });
     }
     Ok(())
