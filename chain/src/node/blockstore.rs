@@ -291,6 +291,13 @@ impl BlockStore {
         }
     }
 
+    /// Persists many mempool entries in one durable transaction, in order; returns their
+    /// sequence numbers.
+    pub fn mempool_put_all(&self, txs: &[Vec<u8>]) -> Result<Vec<u64>, BlockStoreError> {
+        let batch: Vec<(u64, Vec<u8>)> = txs.iter().map(|t| (0, t.clone())).collect();
+        self.mempool_write_batch(&batch)
+    }
+
     fn mempool_write_batch(&self, batch: &[(u64, Vec<u8>)]) -> Result<Vec<u64>, BlockStoreError> {
         let mut tx = self.db.begin_write().map_err(db)?;
         tx.set_durability(Durability::Immediate).map_err(db)?;

@@ -21,13 +21,14 @@
 
 use std::path::{Path, PathBuf};
 
-use minitia_core::{Address, BlockContext, ChainId, Hash32, Height};
+use minitia_core::Hash32;
 use minitia_store::{Store, StoreConfig};
 use serde::{Deserialize, Serialize};
+use tendermint::block::Block;
 
 use super::blockstore::{BlockStore, NewBlock};
 use super::genesis::GenesisDoc;
-use super::instance::{version_of, NodeError};
+use super::instance::NodeError;
 use super::ChainApp;
 
 /// The node's files a rollback replaces.
@@ -137,31 +138,16 @@ pub fn rollback<A: ChainApp>(
         Store::open(staging.join("state.redb"), StoreConfig::default()).map_err(NodeError::from)?;
     let blocks = BlockStore::open(&staging.join("blocks.redb")).map_err(NodeError::from)?;
 
-    let chain_id =
-        ChainId::new(genesis.chain_id.clone()).map_err(|e| NodeError::Genesis(e.to_string()))?;
-    let mut ctx = BlockContext {
-        chain_id,
-        height: Height(0),
-        time_unix_nanos: genesis.genesis_time.unix_timestamp_nanos(),
-        proposer: Address::default(),
-        max_gas: 0,
-        last_block_hash: Hash32::ZERO,
-    };
-    let writes = app
-        .init_genesis(&genesis.app_state, &ctx)
-        .map_err(|e| NodeError::Genesis(e.message))?;
-    let mut root = store
-        .commit_writes(version_of(0), &writes)
-        .map_err(NodeError::from)?;
+    let (mut ctx, mut root) = super::replay_genesis(app, genesis, &mut store)?;
+    // Each stored block is read once: `next` is block `h + 1` while block `h` replays.
+    let mut next = old.block(1).map_err(NodeError::from)?;
     if to > 0 {
-        check_recorded(&old, 0, root)?;
+        check_recorded(next.as_ref(), 0, root)?;
     }
     for h in 1..=to {
         let missing = |what: &str| NodeError::Inconsistent(format!("{what} {h} missing"));
-        let b = old
-            .block(h)
-            .map_err(NodeError::from)?
-            .ok_or_else(|| missing("block"))?;
+        let b = next.take().ok_or_else(|| missing("block"))?;
+        next = old.block(h + 1).map_err(NodeError::from)?;
         let commit = old
             .commit(h)
             .map_err(NodeError::from)?
@@ -170,25 +156,7 @@ pub fn rollback<A: ChainApp>(
             .results(h)
             .map_err(NodeError::from)?
             .ok_or_else(|| missing("results"))?;
-        let txs = b
-            .data
-            .iter()
-            .map(|raw| {
-                app.decode_tx(raw)
-                    .map_err(|e| NodeError::Inconsistent(format!("block {h}: {e}")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        ctx.height = Height(h);
-        ctx.time_unix_nanos = b.header.time.unix_timestamp_nanos();
-        ctx.proposer =
-            Address::from_slice(b.header.proposer_address.as_bytes()).unwrap_or_default();
-        ctx.last_block_hash = b.header.last_block_id.map_or(Hash32::ZERO, |id| {
-            Hash32::from_slice(id.hash.as_bytes()).unwrap_or_default()
-        });
-        let view = store.view(version_of(h - 1)).map_err(NodeError::from)?;
-        let out = app
-            .execute_block(&ctx, &view, &txs)
-            .map_err(|source| NodeError::Engine { height: h, source })?;
+        let (out, new_root) = super::replay_stored_block(app, &mut ctx, &mut store, &b)?;
         if out.tx_results != stored.tx_results {
             return Err(NodeError::Inconsistent(format!(
                 "re-executing block {h} gives results that differ from the stored ones"
@@ -205,34 +173,29 @@ pub fn rollback<A: ChainApp>(
                 mempool_remove: &[],
             })
             .map_err(NodeError::from)?;
-        root = store
-            .commit_writes(version_of(h), &out.writes)
-            .map_err(NodeError::from)?;
+        root = new_root;
         // Block `to + 1` is discarded: its app hash is what is in doubt, not checked.
         if h < to {
-            check_recorded(&old, h, root)?;
+            check_recorded(next.as_ref(), h, root)?;
         }
     }
-    let diverged_after_target = match old.block(to + 1).map_err(NodeError::from)? {
-        Some(next) => Hash32::from_slice(next.header.app_hash.as_bytes()) != Some(root),
-        None => false,
-    };
-    // Discarded blocks' txs first, in chain order, then what was pending.
-    let mut requeued = 0;
-    for h in to + 1..=tip {
+    // `next` is now block `to + 1`, the first discarded one.
+    let diverged_after_target = next
+        .as_ref()
+        .is_some_and(|n| Hash32::from_slice(n.header.app_hash.as_bytes()) != Some(root));
+    // Discarded blocks' txs first, in chain order, then what was pending; one transaction.
+    let mut requeue: Vec<Vec<u8>> = next.map(|b| b.data).unwrap_or_default();
+    for h in to + 2..=tip {
         let b = old
             .block(h)
             .map_err(NodeError::from)?
             .ok_or_else(|| NodeError::Inconsistent(format!("block {h} missing")))?;
-        for raw in &b.data {
-            blocks.mempool_put(raw).map_err(NodeError::from)?;
-            requeued += 1;
-        }
+        requeue.extend(b.data);
     }
+    let requeued = requeue.len();
     let pending = old.mempool_all().map_err(NodeError::from)?;
-    for (_, raw) in &pending {
-        blocks.mempool_put(raw).map_err(NodeError::from)?;
-    }
+    requeue.extend(pending.iter().map(|(_, raw)| raw.clone()));
+    blocks.mempool_put_all(&requeue).map_err(NodeError::from)?;
     drop(store);
     drop(blocks);
     drop(old);
@@ -275,9 +238,9 @@ pub fn rollback<A: ChainApp>(
     Ok(report)
 }
 
-/// Block `h + 1`, when stored, records the root after `h` as its app hash.
-fn check_recorded(old: &BlockStore, h: u64, replayed: Hash32) -> Result<(), RollbackError> {
-    let Some(next) = old.block(h + 1).map_err(NodeError::from)? else {
+/// Block `h + 1` (`next`), when stored, records the root after `h` as its app hash.
+fn check_recorded(next: Option<&Block>, h: u64, replayed: Hash32) -> Result<(), RollbackError> {
+    let Some(next) = next else {
         return Ok(());
     };
     let recorded = Hash32::from_slice(next.header.app_hash.as_bytes()).unwrap_or_default();
