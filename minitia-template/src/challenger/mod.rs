@@ -596,34 +596,20 @@ impl<A: ChainApp + 'static, S: RecordSource, D: DaClient> Challenger<A, S, D> {
             }
         }
         for h in self.deposits.l2_scanned + 1..=tip {
-            let results = self
-                .node
-                .blocks()
-                .results(h)
-                .map_err(|e| ChallengerError::Local(e.to_string()))?
-                .ok_or_else(|| ChallengerError::Local(format!("results of block {h} missing")))?;
-            let mut finalized = Vec::new();
-            for r in results.tx_results.iter().filter(|r| r.code == 0) {
-                for ev in r
-                    .events
-                    .iter()
-                    .filter(|e| e.kind == "finalize_token_deposit")
-                {
-                    let a = |k: &str| {
-                        ev.attributes
-                            .iter()
-                            .find(|x| x.key == k)
-                            .map_or(String::new(), |x| x.value.clone())
-                    };
-                    finalized.push((
+            let finalized: Vec<_> = self
+                .tx_events(h, "finalize_token_deposit")?
+                .iter()
+                .map(|ev| {
+                    let a = |k: &str| event_attr(ev, k).to_string();
+                    (
                         a("l1_sequence").parse::<u64>().unwrap_or(0),
                         a("recipient"),
                         a("amount"),
                         a("base_denom"),
                         a("denom"),
-                    ));
-                }
-            }
+                    )
+                })
+                .collect();
             for (seq, to, amount, base_denom, denom) in finalized {
                 if self.deposits.next == 0 {
                     self.deposits.next = seq; // first one seen after a restart
@@ -990,41 +976,41 @@ impl<A: ChainApp + 'static, S: RecordSource, D: DaClient> Challenger<A, S, D> {
     fn storage_root(&self, from: u64, to: u64) -> Result<Hash32, ChallengerError> {
         let mut leaves = Vec::new();
         for h in from..=to {
-            let results = self
-                .node
-                .blocks()
-                .results(h)
-                .map_err(|e| ChallengerError::Local(e.to_string()))?
-                .ok_or_else(|| ChallengerError::Local(format!("results of block {h} missing")))?;
-            for r in results.tx_results.iter().filter(|r| r.code == 0) {
-                for ev in r
-                    .events
-                    .iter()
-                    .filter(|e| e.kind == "initiate_token_withdrawal")
-                {
-                    let a = |k: &str| {
-                        ev.attributes
-                            .iter()
-                            .find(|x| x.key == k)
-                            .map_or("", |x| x.value.as_str())
-                    };
-                    let rec = crate::bridge::store::WithdrawalRecord {
-                        sequence: a("l2_sequence").parse().unwrap_or(0),
-                        from: a("from").into(),
-                        to: a("to").into(),
-                        amount: a("amount").parse().unwrap_or(0),
-                        denom: a("denom").into(),
-                        base_denom: a("base_denom").into(),
-                        tx_hash: String::new(),
-                        tx_height: h,
-                        tx_time: String::new(),
-                        output_index: None,
-                    };
-                    leaves.push(crate::bridge::store::leaf(self.bridge_id, &rec));
-                }
+            for ev in self.tx_events(h, "initiate_token_withdrawal")? {
+                let a = |k: &str| event_attr(&ev, k);
+                let rec = crate::bridge::store::WithdrawalRecord {
+                    sequence: a("l2_sequence").parse().unwrap_or(0),
+                    from: a("from").into(),
+                    to: a("to").into(),
+                    amount: a("amount").parse().unwrap_or(0),
+                    denom: a("denom").into(),
+                    base_denom: a("base_denom").into(),
+                    tx_hash: String::new(),
+                    tx_height: h,
+                    tx_time: String::new(),
+                    output_index: None,
+                };
+                leaves.push(crate::bridge::store::leaf(self.bridge_id, &rec));
             }
         }
         Ok(WithdrawalTree::new(leaves).root())
+    }
+
+    /// The events of `kind` the successful txs of derived block `h` emitted, in order.
+    fn tx_events(&self, h: u64, kind: &str) -> Result<Vec<minitia_core::Event>, ChallengerError> {
+        let results = self
+            .node
+            .blocks()
+            .results(h)
+            .map_err(|e| ChallengerError::Local(e.to_string()))?
+            .ok_or_else(|| ChallengerError::Local(format!("results of block {h} missing")))?;
+        Ok(results
+            .tx_results
+            .into_iter()
+            .filter(|r| r.code == 0)
+            .flat_map(|r| r.events)
+            .filter(|e| e.kind == kind)
+            .collect())
     }
 
     fn block_hash(&self, h: u64) -> Result<Option<Hash32>, ChallengerError> {
@@ -1516,4 +1502,12 @@ pub fn mark_dev_chain(path: &Path) -> Result<(), String> {
         .insert("dev".into(), serde_json::Value::Bool(true));
     let out = serde_json::to_vec_pretty(&g).map_err(|e| err(e.to_string()))?;
     std::fs::write(path, out).map_err(|e| err(e.to_string()))
+}
+
+/// Value of attribute `key` of `ev` ("" when absent).
+fn event_attr<'a>(ev: &'a minitia_core::Event, key: &str) -> &'a str {
+    ev.attributes
+        .iter()
+        .find(|x| x.key == key)
+        .map_or("", |x| x.value.as_str())
 }
