@@ -773,8 +773,11 @@ impl Executor {
             return Ok(false);
         };
         let store = &self.shared.store;
-        self.resync_deleted_outputs().await?;
-        for o in store.outputs()? {
+        let mut outputs = store.outputs()?;
+        if self.resync_deleted_outputs(&outputs).await? {
+            outputs = store.outputs()?;
+        }
+        for o in outputs {
             if o.l1_height.is_some() {
                 continue;
             }
@@ -855,23 +858,22 @@ impl Executor {
     /// every later one), the outputs from the first missing index are marked unproposed, so
     /// the next steps propose them again in order, with the roots this executor computes.
     /// Withdrawal proofs against them are answered again once they are back on the L1.
-    async fn resync_deleted_outputs(&self) -> Result<(), BridgeError> {
+    /// `outputs` is the store's list; returns whether it changed it.
+    async fn resync_deleted_outputs(&self, outputs: &[OutputRecord]) -> Result<bool, BridgeError> {
         let store = &self.shared.store;
-        let proposed: Vec<u64> = store
-            .outputs()?
+        let proposed = outputs
             .iter()
             .filter(|o| o.l1_height.is_some())
-            .map(|o| o.index)
-            .collect();
+            .map(|o| o.index);
         let mut first_missing = None;
-        for &i in proposed.iter().rev() {
+        for i in proposed.rev() {
             if self.output_on_l1(i).await? {
                 break;
             }
             first_missing = Some(i);
         }
         let Some(from) = first_missing else {
-            return Ok(());
+            return Ok(false);
         };
         let n = store.unmark_proposed_from(from)?;
         tracing::warn!(
@@ -881,7 +883,7 @@ impl Executor {
         );
         self.shared
             .note(|s| s.last_proposed_output = from.saturating_sub(1));
-        Ok(())
+        Ok(true)
     }
 
     async fn output_on_l1(&self, index: u64) -> Result<bool, BridgeError> {
