@@ -101,24 +101,6 @@ fn any(type_url: &str, m: impl Message) -> cosmrs::Any {
     }
 }
 
-async fn bond(sub: &TxSubmitter) {
-    sub.submit(
-        vec![any(
-            bond::MSG_BOND,
-            bond::MsgBond {
-                bonder: sub.address(),
-                amount: Some(cosmrs::proto::cosmos::base::v1beta1::Coin {
-                    denom: "uinit".into(),
-                    amount: BOND.to_string(),
-                }),
-            },
-        )],
-        "",
-    )
-    .await
-    .unwrap();
-}
-
 async fn bonded(l1: &RemoteChain, a: &str) -> u128 {
     let r: bond::QueryBondResponse = l1
         .query_proto(
@@ -294,8 +276,8 @@ async fn scenario(fault_at: Option<u64>, m: u64) -> Outcome {
         signing_key(&challenger_key).unwrap(),
     ));
     let bridge = create_bridge(&sub, &csub.address(), &seq.home).await;
-    bond(&sub).await;
-    bond(&csub).await;
+    common::bond(&sub, BOND).await;
+    common::bond(&csub, BOND).await;
     let mut dc = LocalDaConfig::new(dir.path().join("da"));
     dc.block_time = Duration::from_millis(100);
     dc.auth_token = Some(DA_TOKEN.into());

@@ -19,7 +19,7 @@ mod common;
 
 use std::{sync::Arc, time::Duration};
 
-use l1_orchestrator::{bond, ophost, proto as l1p, L1Handle};
+use l1_orchestrator::{ophost, proto as l1p, L1Handle};
 use minitia_chain::{
     client::{RemoteChain, TxSubmitter},
     node::{genesis::GenesisDoc, Node},
@@ -99,28 +99,6 @@ fn lazy_da(url: &str, chain_id: &str) -> LazyCelestiaDa {
     LazyCelestiaDa::new(c)
 }
 
-fn any<M: prost::Message>(type_url: &str, m: &M) -> cosmrs::Any {
-    any_msg(type_url, m)
-}
-
-async fn bond_it(sub: &TxSubmitter) {
-    sub.submit(
-        vec![any(
-            bond::MSG_BOND,
-            &bond::MsgBond {
-                bonder: sub.address(),
-                amount: Some(cosmrs::proto::cosmos::base::v1beta1::Coin {
-                    denom: "uinit".into(),
-                    amount: BOND.to_string(),
-                }),
-            },
-        )],
-        "",
-    )
-    .await
-    .unwrap();
-}
-
 async fn start(faults: Faults) -> Net {
     let dir = tempfile::tempdir().unwrap();
     // The sequencer: a dev chain (fault injection allowed).
@@ -187,7 +165,7 @@ async fn start(faults: Faults) -> Net {
     };
     let t = psub
         .submit(
-            vec![any(
+            vec![any_msg(
                 ophost::msg::CREATE_BRIDGE,
                 &l1p::MsgCreateBridge {
                     creator: proposer_addr.clone(),
@@ -215,8 +193,8 @@ async fn start(faults: Faults) -> Net {
         .unwrap()
         .parse()
         .unwrap();
-    bond_it(&psub).await;
-    bond_it(&csub).await;
+    common::bond(&psub, BOND).await;
+    common::bond(&csub, BOND).await;
 
     // DA and the batch submitter.
     let da = LocalDaServer::start(
@@ -366,7 +344,7 @@ impl Net {
         let tx = self
             .user
             .submit(
-                vec![any(
+                vec![any_msg(
                     ophost::msg::INITIATE_DEPOSIT,
                     &l1p::MsgInitiateTokenDeposit {
                         sender: self.user.address(),

@@ -94,3 +94,24 @@ pub async fn create_bridge(sub: &TxSubmitter) -> u64 {
         .parse()
         .unwrap()
 }
+
+/// Bonds `amount` uinit of `sub`'s account (proposers and challengers must be bonded).
+pub async fn bond(sub: &TxSubmitter, amount: u128) {
+    use l1_orchestrator::bond;
+    let msg = bond::MsgBond {
+        bonder: sub.address(),
+        amount: Some(cosmrs::proto::cosmos::base::v1beta1::Coin {
+            denom: "uinit".into(),
+            amount: amount.to_string(),
+        }),
+    };
+    sub.submit(
+        vec![cosmrs::Any {
+            type_url: bond::MSG_BOND.into(),
+            value: msg.encode_to_vec(),
+        }],
+        "",
+    )
+    .await
+    .unwrap();
+}
