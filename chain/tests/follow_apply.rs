@@ -2,21 +2,17 @@
 //! bank txs, some failing) and ends with the same root at every height and the same block
 //! hashes; forged or corrupted blocks are rejected with a precise error and change nothing.
 
+mod bank_node;
+
 use std::sync::Arc;
 
-use cosmrs::{
-    bank::MsgSend,
-    crypto::secp256k1::SigningKey,
-    tx::{self, Fee, Msg, SignDoc, SignerInfo},
-    AccountId, Coin,
-};
+use bank_node::{account, app, key};
+use cosmrs::{crypto::secp256k1::SigningKey, AccountId};
 use minitia_chain::{
     app::CosmosApp,
     node::{
         follow::{Applied, FollowError, READ_ONLY_CODE},
-        genesis::GenesisDoc,
         keys::ValidatorKey,
-        mempool::MempoolLimits,
         Node, NodeOptions,
     },
 };
@@ -27,73 +23,14 @@ use tendermint::{
 };
 
 const CHAIN_ID: &str = "minitia-follow-1";
-const DENOM: &str = "umin";
 const SEQUENCER_SEED: [u8; 32] = [9; 32];
 
-fn key(n: u8) -> SigningKey {
-    SigningKey::from_slice(&[n; 32]).unwrap()
-}
-
-fn account(k: &SigningKey) -> AccountId {
-    k.public_key().account_id("init").unwrap()
-}
-
 fn options(dir: &std::path::Path, validator: ValidatorKey, funded: &AccountId) -> NodeOptions {
-    let json = serde_json::json!({
-        "genesis_time": "2026-01-01T00:00:00Z",
-        "chain_id": CHAIN_ID,
-        "initial_height": "1",
-        "consensus_params": GenesisDoc::default_consensus_params(1 << 20),
-        "validators": [],
-        "app_hash": "",
-        "app_state": {
-            "chain": {"bech32_prefix": "init", "fee_denom": DENOM, "min_gas_price": "0.01", "max_tx_bytes": 65536, "max_tx_gas": 10000000},
-            "bank": {"balances": [{"address": funded.to_string(), "coins": [{"denom": DENOM, "amount": "1000000000"}]}]}
-        }
-    });
-    NodeOptions {
-        data_dir: dir.to_path_buf(),
-        genesis: serde_json::from_value(json.clone()).unwrap(),
-        genesis_json: json,
-        validator,
-        mempool: MempoolLimits::default(),
-        max_block_txs: 100,
-        max_block_bytes: 1 << 20,
-        create_empty_blocks: false,
-        moniker: "test".into(),
-        rpc_address: "tcp://127.0.0.1:0".into(),
-        retained_versions: 10,
-        clock: Arc::new(minitia_chain::node::clock::SystemClock::new()),
-    }
-}
-
-fn app(opts: &NodeOptions) -> CosmosApp {
-    CosmosApp::new(opts.genesis.app_config().unwrap(), vec![])
+    bank_node::options(CHAIN_ID, dir, validator, funded)
 }
 
 fn send_tx(from: &SigningKey, to: &AccountId, amount: u128, seq: u64) -> Vec<u8> {
-    let msg = MsgSend {
-        from_address: account(from),
-        to_address: to.clone(),
-        amount: vec![Coin {
-            denom: DENOM.parse().unwrap(),
-            amount,
-        }],
-    }
-    .to_any()
-    .unwrap();
-    let body = tx::Body::new(vec![msg], "", 0u32);
-    let auth = SignerInfo::single_direct(Some(from.public_key()), seq).auth_info(
-        Fee::from_amount_and_gas(
-            Coin {
-                denom: DENOM.parse().unwrap(),
-                amount: 2000,
-            },
-            200_000u64,
-        ),
-    );
-    let doc = SignDoc::new(&body, &auth, &CHAIN_ID.parse().unwrap(), 0).unwrap();
-    doc.sign(from).unwrap().to_bytes().unwrap()
+    bank_node::send_tx(CHAIN_ID, from, to, amount, seq)
 }
 
 /// Produces `blocks` blocks of bank sends on a fresh sequencer; every third block also holds

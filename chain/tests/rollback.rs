@@ -4,96 +4,34 @@
 //! is finished by the next open. Refusals (above the tip, past the divergence, node running)
 //! change nothing.
 
-use std::path::Path;
-use std::sync::Arc;
+mod bank_node;
 
-use cosmrs::{
-    bank::MsgSend,
-    crypto::secp256k1::SigningKey,
-    tx::{self, Fee, Msg, SignDoc, SignerInfo},
-    AccountId, Coin,
-};
-use minitia_chain::{
-    app::CosmosApp,
-    node::{
-        genesis::GenesisDoc,
-        keys::ValidatorKey,
-        mempool::MempoolLimits,
-        replay_roots,
-        rollback::{finish_pending, rollback, RollbackError},
-        InjectedWrite, Node, NodeOptions,
-    },
+use std::path::Path;
+
+use bank_node::{account, app, key};
+use minitia_chain::node::{
+    keys::ValidatorKey,
+    replay_roots,
+    rollback::{finish_pending, rollback, RollbackError},
+    InjectedWrite, Node, NodeOptions,
 };
 use minitia_core::Hash32;
 
 const CHAIN_ID: &str = "minitia-rollback-1";
-const DENOM: &str = "umin";
-
-fn key(n: u8) -> SigningKey {
-    SigningKey::from_slice(&[n; 32]).unwrap()
-}
-
-fn account(k: &SigningKey) -> AccountId {
-    k.public_key().account_id("init").unwrap()
-}
 
 fn options(dir: &Path) -> NodeOptions {
-    let json = serde_json::json!({
-        "genesis_time": "2026-01-01T00:00:00Z",
-        "chain_id": CHAIN_ID,
-        "initial_height": "1",
-        "consensus_params": GenesisDoc::default_consensus_params(1 << 20),
-        "validators": [],
-        "app_hash": "",
-        "app_state": {
-            "chain": {"bech32_prefix": "init", "fee_denom": DENOM, "min_gas_price": "0.01", "max_tx_bytes": 65536, "max_tx_gas": 10000000},
-            "bank": {"balances": [{"address": account(&key(1)).to_string(), "coins": [{"denom": DENOM, "amount": "1000000000"}]}]}
-        }
-    });
-    NodeOptions {
-        data_dir: dir.to_path_buf(),
-        genesis: serde_json::from_value(json.clone()).unwrap(),
-        genesis_json: json,
-        validator: ValidatorKey::from_seed([9; 32]),
-        mempool: MempoolLimits::default(),
-        max_block_txs: 100,
-        max_block_bytes: 1 << 20,
-        create_empty_blocks: false,
-        moniker: "test".into(),
-        rpc_address: "tcp://127.0.0.1:0".into(),
-        retained_versions: 10,
-        clock: Arc::new(minitia_chain::node::clock::SystemClock::new()),
-    }
+    bank_node::options(
+        CHAIN_ID,
+        dir,
+        ValidatorKey::from_seed([9; 32]),
+        &account(&key(1)),
+    )
 }
 
-fn app(opts: &NodeOptions) -> CosmosApp {
-    CosmosApp::new(opts.genesis.app_config().unwrap(), vec![])
-}
-
+/// The send of account sequence `seq` from the funded account, to one of three recipients.
 fn send_tx(seq: u64) -> Vec<u8> {
-    let from = key(1);
-    let msg = MsgSend {
-        from_address: account(&from),
-        to_address: account(&key(10 + (seq % 3) as u8)),
-        amount: vec![Coin {
-            denom: DENOM.parse().unwrap(),
-            amount: 1000 + u128::from(seq),
-        }],
-    }
-    .to_any()
-    .unwrap();
-    let body = tx::Body::new(vec![msg], "", 0u32);
-    let auth = SignerInfo::single_direct(Some(from.public_key()), seq).auth_info(
-        Fee::from_amount_and_gas(
-            Coin {
-                denom: DENOM.parse().unwrap(),
-                amount: 2000,
-            },
-            200_000u64,
-        ),
-    );
-    let doc = SignDoc::new(&body, &auth, &CHAIN_ID.parse().unwrap(), 0).unwrap();
-    doc.sign(&from).unwrap().to_bytes().unwrap()
+    let to = account(&key(10 + (seq % 3) as u8));
+    bank_node::send_tx(CHAIN_ID, &key(1), &to, 1000 + u128::from(seq), seq)
 }
 
 /// Six blocks of two sends each, a wrong state transition injected at block 4, and one
