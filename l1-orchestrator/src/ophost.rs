@@ -929,21 +929,33 @@ fn q_outputs(q: &QueryCtx<'_>, id: u64) -> Result<Vec<(u64, Output)>, QueryError
         .collect()
 }
 
-fn page<T>(items: Vec<T>, p: Option<&PageRequest>) -> (Vec<T>, Option<PageResponse>) {
+/// One page of `items` per a Cosmos `PageRequest`: `key` (a `next_key` this function
+/// returned) or `offset`, `limit` (100 when 0), `count_total`, `reverse`. `next_key` is set
+/// while items remain, so clients that page by `next_key` (CosmJS, cosmrs users) see them
+/// all; it is opaque to them (here: the big-endian position of the next item).
+fn page<T>(mut items: Vec<T>, p: Option<&PageRequest>) -> (Vec<T>, Option<PageResponse>) {
     let total = items.len();
-    let (offset, limit) = p.map_or((0, 100), |p| {
-        (
-            p.offset as usize,
-            if p.limit == 0 { 100 } else { p.limit as usize },
-        )
-    });
-    let out: Vec<T> = items.into_iter().skip(offset).take(limit).collect();
-    let count = p.is_some_and(|p| p.count_total);
+    let default = PageRequest::default();
+    let p = p.unwrap_or(&default);
+    if p.reverse {
+        items.reverse();
+    }
+    let start = match <[u8; 8]>::try_from(p.key.as_slice()) {
+        Ok(b) => u64::from_be_bytes(b) as usize,
+        Err(_) => p.offset as usize,
+    };
+    let limit = if p.limit == 0 { 100 } else { p.limit as usize };
+    let end = start.saturating_add(limit).min(total);
+    let out: Vec<T> = items.into_iter().skip(start).take(limit).collect();
     (
         out,
         Some(PageResponse {
-            next_key: vec![],
-            total: if count { total as u64 } else { 0 },
+            next_key: if end < total {
+                (end as u64).to_be_bytes().to_vec()
+            } else {
+                vec![]
+            },
+            total: if p.count_total { total as u64 } else { 0 },
         }),
     )
 }
@@ -1228,6 +1240,47 @@ impl Module for OphostModule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_follow_next_key_to_the_end_and_count_and_reverse() {
+        let items: Vec<u32> = (0..250).collect();
+        let mut seen = vec![];
+        let mut key = vec![];
+        loop {
+            let req = PageRequest {
+                key: key.clone(),
+                limit: 100,
+                count_total: true,
+                ..Default::default()
+            };
+            let (got, resp) = page(items.clone(), Some(&req));
+            let resp = resp.unwrap();
+            assert_eq!(resp.total, 250);
+            seen.extend(got);
+            if resp.next_key.is_empty() {
+                break;
+            }
+            key = resp.next_key;
+        }
+        assert_eq!(seen, items);
+        // No request: the first 100 and a key for the rest; offset still works.
+        let (first, resp) = page(items.clone(), None);
+        assert_eq!(first, (0..100).collect::<Vec<_>>());
+        assert!(!resp.unwrap().next_key.is_empty());
+        let req = PageRequest {
+            offset: 240,
+            ..Default::default()
+        };
+        let (tail, resp) = page(items.clone(), Some(&req));
+        assert_eq!(tail, (240..250).collect::<Vec<_>>());
+        assert!(resp.unwrap().next_key.is_empty());
+        let req = PageRequest {
+            limit: 2,
+            reverse: true,
+            ..Default::default()
+        };
+        assert_eq!(page(items, Some(&req)).0, vec![249, 248]);
+    }
 
     #[test]
     fn finalization_is_judged_in_whole_seconds_like_opinit() {

@@ -270,19 +270,10 @@ impl BridgeClient {
             )
             .await
             .map_err(|e| format!("L1: {e}"))?;
-        let outputs: l1p::QueryOutputProposalsResponse = self
-            .l1
-            .query_proto(
-                l1p::Q_OUTPUT_PROPOSALS,
-                &l1p::QueryBridgePageRequest {
-                    bridge_id: id,
-                    pagination: None,
-                },
-                None,
-            )
+        let outputs = l1p::all_output_proposals(&self.l1, id)
             .await
             .map_err(|e| format!("L1: {e}"))?;
-        let last = outputs.output_proposals.last().map(|o| {
+        let last = outputs.last().map(|o| {
             let p = o.output_proposal.clone().unwrap_or_default();
             serde_json::json!({
                 "output_index": o.output_index,
@@ -352,7 +343,7 @@ impl BridgeClient {
             "l2_next_expected_deposit_sequence": l2_next_l1,
             "deposits_pending": l1_next.next_l1_sequence.saturating_sub(l2_next_l1),
             "l2_next_withdrawal_sequence": l2_next_l2.next_l2_sequence,
-            "outputs_on_l1": outputs.output_proposals.len(),
+            "outputs_on_l1": outputs.len(),
             "last_output": last,
             "executor": executor,
         }))

@@ -22,3 +22,36 @@ pub const Q_OUTPUT_PROPOSAL: &str = "/opinit.ophost.v1.Query/OutputProposal";
 pub const Q_OUTPUT_PROPOSALS: &str = "/opinit.ophost.v1.Query/OutputProposals";
 /// `Query/NextL1Sequence`.
 pub const Q_NEXT_L1_SEQUENCE: &str = "/opinit.ophost.v1.Query/NextL1Sequence";
+
+/// Every output proposal of `bridge_id`, in index order, following the L1's `next_key`
+/// pages (an L1 answers 100 per page by default, so one unpaged query misses the rest).
+pub async fn all_output_proposals(
+    l1: &minitia_chain::client::RemoteChain,
+    bridge_id: u64,
+) -> Result<Vec<QueryOutputProposalResponse>, minitia_core::L1Error> {
+    let mut out = Vec::new();
+    let mut key = Vec::new();
+    loop {
+        let r: QueryOutputProposalsResponse = l1
+            .query_proto(
+                Q_OUTPUT_PROPOSALS,
+                &QueryBridgePageRequest {
+                    bridge_id,
+                    pagination: Some(cosmrs::proto::cosmos::base::query::v1beta1::PageRequest {
+                        key: key.clone(),
+                        limit: 1_000,
+                        ..Default::default()
+                    }),
+                },
+                None,
+            )
+            .await?;
+        out.extend(r.output_proposals);
+        match r.pagination {
+            Some(p) if !p.next_key.is_empty() && p.next_key != key => key = p.next_key,
+            _ => break,
+        }
+    }
+    out.sort_by_key(|o| o.output_index);
+    Ok(out)
+}

@@ -69,7 +69,6 @@ use cosmrs::Any;
 use minitia_chain::{
     client::{GasPrice, RemoteChain, SubmitError, SubmitterConfig, TxSubmitter},
     node::{follow::FollowError, ChainApp, Node},
-    opinit::{QueryBridgePageRequest, QueryOutputProposalsResponse},
 };
 use minitia_core::{
     opinit::{output_root, WithdrawalTree, OUTPUT_VERSION},
@@ -85,7 +84,6 @@ use crate::follower::{FollowerError, L1Position, L1Record, RecordSource};
 
 /// Type URL of the L1's fraud-proof message (`l1-orchestrator`'s fraud module).
 pub const MSG_SUBMIT_FRAUD_PROOF: &str = "/minitia.fraud.v1.MsgSubmitFraudProof";
-const OUTPUT_PROPOSALS: &str = "/opinit.ophost.v1.Query/OutputProposals";
 const MAX_BATCH_RAW_LEN: usize = 1 << 30;
 
 /// `minitia.fraud.v1.MsgSubmitFraudProof` (same fields and tags as the L1's definition).
@@ -943,20 +941,10 @@ impl<A: ChainApp + 'static, S: RecordSource, D: DaClient> Challenger<A, S, D> {
     }
 
     async fn outputs(&self) -> Result<Vec<L1Output>, ChallengerError> {
-        let r: QueryOutputProposalsResponse = self
-            .l1
-            .query_proto(
-                OUTPUT_PROPOSALS,
-                &QueryBridgePageRequest {
-                    bridge_id: self.bridge_id,
-                    pagination: None,
-                },
-                None,
-            )
+        let all = crate::bridge::ophost::all_output_proposals(&self.l1, self.bridge_id)
             .await
             .map_err(|e| ChallengerError::L1(e.to_string()))?;
-        let mut v: Vec<L1Output> = r
-            .output_proposals
+        let mut v: Vec<L1Output> = all
             .into_iter()
             .filter_map(|o| {
                 let p = o.output_proposal?;
