@@ -263,6 +263,10 @@ struct LocalnetUpArgs {
     /// Finalization period of new bridges (pass it with `localnet time advance`).
     #[arg(long = "bridge.finalization-period", value_name = "DURATION", value_parser = parse_secs, default_value = "5m")]
     finalization_period: Duration,
+    /// Restart a component that exits (a crash, a kill -9) instead of stopping the
+    /// localnet; one that exits 5 times in a row within 10 s of its start still stops it.
+    #[arg(long)]
+    restart: bool,
 }
 
 /// Whole seconds: `30s`, `5m`, `2h`, `7d`.
@@ -627,6 +631,7 @@ fn localnet(cmd: LocalnetCommand) -> eyre::Result<()> {
             opts.ready_timeout = a.ready_timeout;
             opts.submission_interval = a.submission_interval;
             opts.finalization_period = a.finalization_period;
+            opts.restart = a.restart;
             rt.block_on(up::run(
                 opts,
                 up::shutdown_signal(),

@@ -55,7 +55,17 @@ pub struct UpOptions {
     pub finalization_period: Duration,
     /// Binaries; `None` locates them (see [`Binaries::locate`]).
     pub binaries: Option<Binaries>,
+    /// Restart a component that exits (crash, kill -9) instead of stopping the localnet;
+    /// a component that keeps exiting within [`CRASH_LOOP_WINDOW`] of its start
+    /// [`CRASH_LOOP_LIMIT`] times in a row still stops it.
+    pub restart: bool,
 }
+
+/// A restarted component that exits again within this time counts towards a crash loop.
+pub const CRASH_LOOP_WINDOW: Duration = Duration::from_secs(10);
+/// Exits in a row, each within [`CRASH_LOOP_WINDOW`] of its start, that stop the localnet
+/// even with [`UpOptions::restart`].
+pub const CRASH_LOOP_LIMIT: u32 = 5;
 
 impl UpOptions {
     /// Defaults for `home`.
@@ -70,6 +80,7 @@ impl UpOptions {
             submission_interval: Duration::from_secs(30),
             finalization_period: Duration::from_secs(300),
             binaries: None,
+            restart: false,
         }
     }
 }
@@ -274,32 +285,85 @@ fn init_inner(
     Ok(m)
 }
 
+/// A started child and what started it.
+struct Supervised {
+    component: Component,
+    running: Running,
+    /// When the current process was started.
+    since: Instant,
+    /// Exits in a row, each soon after its start (crash loop detection).
+    quick_exits: u32,
+    /// Restarts so far.
+    restarts: u32,
+}
+
 /// Children started so far; dropping it stops them (so an error leaves nothing running).
 struct Supervisor {
-    running: Vec<Running>,
+    running: Vec<Supervised>,
 }
 
 impl Supervisor {
     fn stop_all(&mut self) {
-        while let Some(mut r) = self.running.pop() {
-            tracing::info!(component = %r.name, pid = r.pid(), "stopping");
-            r.stop(process::STOP_TIMEOUT);
+        while let Some(mut s) = self.running.pop() {
+            tracing::info!(component = %s.running.name, pid = s.running.pid(), "stopping");
+            s.running.stop(process::STOP_TIMEOUT);
         }
     }
 
     /// A child that exited: its name, status and log tail.
     fn exited(&mut self) -> Option<String> {
-        self.running.iter_mut().find_map(|r| {
-            r.exited().map(|st| {
-                format!(
-                    "{} exited ({st}); last lines of {}:\n{}",
-                    r.name,
-                    r.log_file.display(),
-                    process::tail(&r.log_file, 15)
-                )
-            })
+        self.running.iter_mut().find_map(|s| {
+            let r = &mut s.running;
+            r.exited().map(|st| exit_report(r, st))
         })
     }
+
+    /// Restarts every child that exited; `Err` with the report of one in a crash loop.
+    fn restart_exited(
+        &mut self,
+        home: &Path,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<(), String> {
+        for s in &mut self.running {
+            let Some(st) = s.running.exited() else {
+                continue;
+            };
+            s.quick_exits = if s.since.elapsed() < CRASH_LOOP_WINDOW {
+                s.quick_exits + 1
+            } else {
+                1
+            };
+            if s.quick_exits >= CRASH_LOOP_LIMIT {
+                return Err(format!(
+                    "{} (exited {} times in a row within {CRASH_LOOP_WINDOW:?} of its start)",
+                    exit_report(&s.running, st),
+                    s.quick_exits
+                ));
+            }
+            s.restarts += 1;
+            progress(&format!(
+                "{} exited ({st}); restarting it (restart {})",
+                s.component.name, s.restarts
+            ));
+            s.running = spawn_component(home, &s.component).map_err(|e| {
+                format!(
+                    "{} exited ({st}) and cannot be restarted: {e}",
+                    s.component.name
+                )
+            })?;
+            s.since = Instant::now();
+        }
+        Ok(())
+    }
+}
+
+fn exit_report(r: &Running, st: std::process::ExitStatus) -> String {
+    format!(
+        "{} exited ({st}); last lines of {}:\n{}",
+        r.name,
+        r.log_file.display(),
+        process::tail(&r.log_file, 15)
+    )
 }
 
 impl Drop for Supervisor {
@@ -838,7 +902,11 @@ async fn run_started(
         tokio::select! {
             _ = &mut shutdown => break Ok(()),
             _ = tick.tick() => {
-                if let Some(why) = sup.exited() {
+                if opts.restart {
+                    if let Err(why) = sup.restart_exited(home, progress) {
+                        break Err(eyre!("{why}\nstopping the localnet"));
+                    }
+                } else if let Some(why) = sup.exited() {
                     break Err(eyre!("{why}\nstopping the localnet"));
                 }
             }
@@ -864,13 +932,27 @@ async fn start_one(
         c.name,
         process::log_path(home, &c.name).display()
     ));
-    // Plain logs in the log files.
-    let mut env = vec![("NO_COLOR".to_string(), "1".to_string())];
-    env.extend(c.env.iter().cloned());
-    let r = process::spawn(home, &c.name, &c.program, &c.args, &env, c.stop_signal)?;
-    sup.running.push(r);
-    let r = sup.running.last_mut().ok_or_else(|| eyre!("no child"))?;
+    let r = spawn_component(home, c)?;
+    sup.running.push(Supervised {
+        component: c.clone(),
+        running: r,
+        since: Instant::now(),
+        quick_exits: 0,
+        restarts: 0,
+    });
+    let r = &mut sup
+        .running
+        .last_mut()
+        .ok_or_else(|| eyre!("no child"))?
+        .running;
     wait_ready(c, r, opts.ready_timeout).await?;
     progress(&format!("{} is healthy (pid {})", c.name, r.pid()));
     Ok(())
+}
+
+fn spawn_component(home: &Path, c: &Component) -> eyre::Result<Running> {
+    // Plain logs in the log files.
+    let mut env = vec![("NO_COLOR".to_string(), "1".to_string())];
+    env.extend(c.env.iter().cloned());
+    process::spawn(home, &c.name, &c.program, &c.args, &env, c.stop_signal)
 }
