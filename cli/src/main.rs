@@ -264,7 +264,8 @@ struct LocalnetUpArgs {
     #[arg(long = "bridge.finalization-period", value_name = "DURATION", value_parser = parse_secs, default_value = "5m")]
     finalization_period: Duration,
     /// Restart a component that exits (a crash, a kill -9) instead of stopping the
-    /// localnet; one that exits 5 times in a row within 10 s of its start still stops it.
+    /// localnet; one that fails (non-zero exit, a crash signal) 5 times in a row within 10 s
+    /// of its start still stops it.
     #[arg(long)]
     restart: bool,
 }

@@ -56,8 +56,8 @@ pub struct UpOptions {
     /// Binaries; `None` locates them (see [`Binaries::locate`]).
     pub binaries: Option<Binaries>,
     /// Restart a component that exits (crash, kill -9) instead of stopping the localnet;
-    /// a component that keeps exiting within [`CRASH_LOOP_WINDOW`] of its start
-    /// [`CRASH_LOOP_LIMIT`] times in a row still stops it.
+    /// a component that keeps failing (non-zero exit, a crash signal) within
+    /// [`CRASH_LOOP_WINDOW`] of its start [`CRASH_LOOP_LIMIT`] times in a row still stops it.
     pub restart: bool,
 }
 
@@ -328,11 +328,15 @@ impl Supervisor {
             let Some(st) = s.running.exited() else {
                 continue;
             };
-            s.quick_exits = if s.since.elapsed() < CRASH_LOOP_WINDOW {
-                s.quick_exits + 1
-            } else {
-                1
-            };
+            // A clean exit or one by a stop/kill signal from outside (an operator, a test)
+            // is restarted without counting; a failure soon after its start counts.
+            if failed(st) {
+                s.quick_exits = if s.since.elapsed() < CRASH_LOOP_WINDOW {
+                    s.quick_exits + 1
+                } else {
+                    1
+                };
+            }
             if s.quick_exits >= CRASH_LOOP_LIMIT {
                 return Err(format!(
                     "{} (exited {} times in a row within {CRASH_LOOP_WINDOW:?} of its start)",
@@ -354,6 +358,17 @@ impl Supervisor {
             s.since = Instant::now();
         }
         Ok(())
+    }
+}
+
+/// An exit that is the process's own failure: a non-zero code or a signal other than
+/// SIGKILL, SIGTERM and SIGINT (a crash such as SIGSEGV or SIGABRT).
+fn failed(st: std::process::ExitStatus) -> bool {
+    use std::os::unix::process::ExitStatusExt;
+    match (st.code(), st.signal()) {
+        (Some(code), _) => code != 0,
+        (None, Some(sig)) => ![libc::SIGKILL, libc::SIGTERM, libc::SIGINT].contains(&sig),
+        (None, None) => true,
     }
 }
 
@@ -955,4 +970,25 @@ fn spawn_component(home: &Path, c: &Component) -> eyre::Result<Running> {
     let mut env = vec![("NO_COLOR".to_string(), "1".to_string())];
     env.extend(c.env.iter().cloned());
     process::spawn(home, &c.name, &c.program, &c.args, &env, c.stop_signal)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::ExitStatusExt;
+
+    use super::*;
+
+    #[test]
+    fn only_failures_count_towards_a_crash_loop() {
+        let exit = |code: i32| std::process::ExitStatus::from_raw(code << 8);
+        let killed = |sig: i32| std::process::ExitStatus::from_raw(sig);
+        assert!(!failed(exit(0)));
+        assert!(failed(exit(1)));
+        for sig in [libc::SIGKILL, libc::SIGTERM, libc::SIGINT] {
+            assert!(!failed(killed(sig)), "signal {sig}");
+        }
+        for sig in [libc::SIGSEGV, libc::SIGABRT, libc::SIGBUS] {
+            assert!(failed(killed(sig)), "signal {sig}");
+        }
+    }
 }
