@@ -25,6 +25,9 @@ pub struct BatcherArgs {
     /// CometBFT RPC of the minitia node to read blocks from [default: the home's rpc.listen].
     #[arg(long = "batch.node-rpc", value_name = "URL")]
     node_rpc: Option<String>,
+    /// Serve GET /metrics and /status on this address [default: [batch] metrics_listen; empty: none].
+    #[arg(long = "batch.metrics-listen", value_name = "ADDR")]
+    metrics_listen: Option<String>,
     /// Log filter, e.g. info (RUST_LOG wins).
     #[arg(long = "log.level", value_name = "FILTER")]
     log_level: Option<String>,
@@ -57,6 +60,9 @@ pub fn run(args: BatcherArgs) -> eyre::Result<()> {
     if let Some(v) = args.node_rpc {
         cfg.batch.node_rpc = v;
     }
+    if let Some(v) = args.metrics_listen {
+        cfg.batch.metrics_listen = v;
+    }
     if let Some(v) = args.log_level {
         cfg.log.level = v;
     }
@@ -71,6 +77,20 @@ pub fn run(args: BatcherArgs) -> eyre::Result<()> {
     runtime.block_on(async {
         let mut b = minitia_template::batcher::from_home(home, &cfg).await?;
         b.set_withhold_from(args.fault_withhold_from);
+        let listen = cfg.batch.metrics_listen.trim();
+        if !listen.is_empty() {
+            let addr = config::parse_listen(listen)
+                .map_err(|e| eyre!("[batch] metrics_listen {listen:?}: {e}"))?;
+            let l = tokio::net::TcpListener::bind(addr)
+                .await
+                .wrap_err_with(|| format!("cannot listen on {addr} for the batcher's metrics"))?;
+            tracing::info!(%addr, "batcher metrics and status");
+            tokio::spawn(minitia_template::batcher::serve_metrics(
+                b.status_handle(),
+                l,
+                super::shutdown_signal(),
+            ));
+        }
         b.run(super::shutdown_signal()).await?;
         tracing::info!(status = ?b.status(), "batcher stopped");
         Ok(())

@@ -15,6 +15,7 @@ pub mod address;
 pub mod engine;
 pub mod hash;
 pub mod ids;
+pub mod metrics;
 pub mod opinit;
 pub mod seams;
 pub mod state;

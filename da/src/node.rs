@@ -184,6 +184,18 @@ impl LocalDa {
         *self.inner.head.borrow()
     }
 
+    /// Submissions queued for the next block: (submissions, blobs, blob data bytes).
+    pub fn pending(&self) -> (usize, usize, usize) {
+        let p = self.lock_pending();
+        let blobs = p.iter().map(|x| x.blobs.len()).sum();
+        let bytes = p
+            .iter()
+            .flat_map(|x| x.blobs.iter())
+            .map(|b| b.data.len())
+            .sum();
+        (p.len(), blobs, bytes)
+    }
+
     /// Produces a block every `block_time` until `shutdown` resolves.
     pub async fn run_producer(&self, shutdown: impl std::future::Future<Output = ()>) {
         let mut tick = tokio::time::interval(self.inner.cfg.block_time);

@@ -280,8 +280,42 @@ pub fn router(da: LocalDa) -> Router {
     let limit = da.config().max_blob_size.saturating_mul(8).max(16 << 20);
     Router::new()
         .route("/", post(handle))
+        .route("/metrics", axum::routing::get(metrics))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(da)
+}
+
+/// `GET /metrics` (no auth: it shows heights and queue sizes only).
+async fn metrics(State(da): State<LocalDa>) -> Response {
+    use minitia_core::metrics::{Exposition, Kind, CONTENT_TYPE};
+    let (subs, blobs, bytes) = da.pending();
+    let text = Exposition::new()
+        .one(
+            "minitia_da_height",
+            "Latest DA block height.",
+            Kind::Gauge,
+            da.head_height() as f64,
+        )
+        .one(
+            "minitia_da_pending_submissions",
+            "Blob submissions queued for the next block.",
+            Kind::Gauge,
+            subs as f64,
+        )
+        .one(
+            "minitia_da_pending_blobs",
+            "Blobs queued for the next block.",
+            Kind::Gauge,
+            blobs as f64,
+        )
+        .one(
+            "minitia_da_pending_bytes",
+            "Blob data bytes queued for the next block.",
+            Kind::Gauge,
+            bytes as f64,
+        )
+        .finish();
+    ([(axum::http::header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response()
 }
 
 /// A running local DA node: block producer plus RPC server.

@@ -30,6 +30,8 @@ pub mod ports {
     /// Challenger status (`/status`) of the first minitia; the i-th uses
     /// `CHALLENGER_STATUS + 10 * i`.
     pub const CHALLENGER_STATUS: u16 = 26760;
+    /// `BATCHER_METRICS + 10 * i`.
+    pub const BATCHER_METRICS: u16 = 26761;
 }
 
 /// The three binaries a localnet runs.
@@ -119,6 +121,8 @@ pub struct Ports {
     pub executor_api: Vec<SocketAddr>,
     /// Per minitia: the challenger's status server.
     pub challenger_status: Vec<SocketAddr>,
+    /// Per minitia: the batcher's `/metrics` and `/status`.
+    pub batcher_metrics: Vec<SocketAddr>,
 }
 
 impl Ports {
@@ -149,6 +153,9 @@ impl Ports {
             challenger_status: (0..n as u16)
                 .map(|i| a(ports::CHALLENGER_STATUS + 10 * i))
                 .collect(),
+            batcher_metrics: (0..n as u16)
+                .map(|i| a(ports::BATCHER_METRICS + 10 * i))
+                .collect(),
         })
     }
 
@@ -169,10 +176,12 @@ impl Ports {
         let mut minitias = Vec::new();
         let mut executor_api = Vec::new();
         let mut challenger_status = Vec::new();
+        let mut batcher_metrics = Vec::new();
         for _ in 0..n {
             minitias.push((pick()?, pick()?));
             executor_api.push(pick()?);
             challenger_status.push(pick()?);
+            batcher_metrics.push(pick()?);
         }
         Ok(Self {
             l1_rpc,
@@ -181,6 +190,7 @@ impl Ports {
             minitias,
             executor_api,
             challenger_status,
+            batcher_metrics,
         })
     }
 
@@ -202,6 +212,9 @@ impl Ports {
         }
         for ((name, _), st) in minitias.iter().zip(&self.challenger_status) {
             v.push((*st, format!("minitia {name} challenger status")));
+        }
+        for ((name, _), b) in minitias.iter().zip(&self.batcher_metrics) {
+            v.push((*b, format!("minitia {name} batcher metrics")));
         }
         v
     }
@@ -412,12 +425,13 @@ pub fn plan(
             after_bridges: false,
         });
     }
-    for (((m, (rpc, _)), api), st) in manifest
+    for ((((m, (rpc, _)), api), st), bm) in manifest
         .minitias
         .iter()
         .zip(&ports.minitias)
         .zip(&ports.executor_api)
         .zip(&ports.challenger_status)
+        .zip(&ports.batcher_metrics)
     {
         let env = bot_env(manifest, m, ports, *rpc, *api);
         let mh = h(minitia_home(home, &m.name));
@@ -430,10 +444,16 @@ pub fn plan(
             name: format!("{}-batcher", m.name),
             kind: Kind::Bot,
             program: bins.minitia.clone(),
-            args: vec!["batcher".into(), "--home".into(), mh.clone()],
+            args: vec![
+                "batcher".into(),
+                "--home".into(),
+                mh.clone(),
+                "--batch.metrics-listen".into(),
+                bm.to_string(),
+            ],
             env: env.clone(),
             stop_signal: libc::SIGTERM,
-            probes: vec![],
+            probes: vec![Probe::Http(format!("{}/status", url(*bm)))],
             after_bridges: true,
         });
         v.push(Component {

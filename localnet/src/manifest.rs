@@ -66,9 +66,12 @@ pub struct MinitiaInfo {
     /// The bridge executor's HTTP API (`/status`, withdrawal proofs) while the localnet is up.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub executor_api: Option<String>,
-    /// The challenger's status server (`/status`) while the localnet is up.
+    /// The challenger's status server (`/status`, `/metrics`) while the localnet is up.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub challenger: Option<String>,
+    /// The batcher's `/status` and `/metrics` while the localnet is up.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub batcher: Option<String>,
     /// Fee denom.
     pub denom: String,
     /// Bech32 account prefix.
@@ -170,6 +173,7 @@ mod tests {
                 bridge_id: Some(1),
                 executor_api: None,
                 challenger: None,
+                batcher: None,
                 denom: "umin".into(),
                 prefix: "init".into(),
             }],

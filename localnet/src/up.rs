@@ -232,6 +232,7 @@ fn init_inner(
             bridge_id: None,
             executor_api: None,
             challenger: None,
+            batcher: None,
             denom: fee_denom,
             prefix: PREFIX.into(),
         });
@@ -814,6 +815,7 @@ pub async fn run(
         mi.json_rpc = (mi.vm == "evm").then(|| format!("http://{json}"));
         mi.executor_api = Some(format!("http://{}", ports.executor_api[i]));
         mi.challenger = Some(format!("http://{}", ports.challenger_status[i]));
+        mi.batcher = Some(format!("http://{}", ports.batcher_metrics[i]));
     }
     manifest.save(&home)?;
 

@@ -80,6 +80,7 @@ fn up_serves_the_documented_endpoints_and_down_leaves_nothing() {
     assert_eq!(
         keys(mi),
         [
+            "batcher",
             "bridge_id",
             "chain_id",
             "challenger",
@@ -331,6 +332,50 @@ fn up_serves_the_documented_endpoints_and_down_leaves_nothing() {
         );
         std::thread::sleep(Duration::from_millis(500));
     }
+
+    // Every process serves Prometheus metrics of its own.
+    let own = [
+        (
+            format!("{}/metrics", m["l1"]["rpc"].as_str().unwrap()),
+            "minitia_chain_height{chain_id=\"localnet-l1-1\"} ",
+        ),
+        (
+            format!("{}/metrics", mi["rpc"].as_str().unwrap()),
+            "minitia_chain_mempool_txs{chain_id=\"localnet-evm-1\"} ",
+        ),
+        (
+            format!("{}/metrics", m["da"]["rpc"].as_str().unwrap()),
+            "minitia_da_height ",
+        ),
+        (
+            format!("{}/metrics", mi["batcher"].as_str().unwrap()),
+            "minitia_batcher_lag_blocks ",
+        ),
+        (
+            format!("{}/metrics", mi["executor_api"].as_str().unwrap()),
+            "minitia_executor_last_proposed_output{bridge_id=",
+        ),
+        (
+            format!("{}/metrics", mi["challenger"].as_str().unwrap()),
+            "minitia_challenger_challenges{bridge_id=",
+        ),
+    ];
+    for (url, sample) in own {
+        let text = http_get(&url);
+        assert!(text.contains(sample), "{url} lacks {sample:?}:\n{text}");
+        // Every sample line parses as `name{labels} value`.
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let v = line.rsplit_once(' ').map(|(_, v)| v.parse::<f64>());
+            assert!(matches!(v, Some(Ok(_))), "{url}: bad sample line {line:?}");
+        }
+    }
+    let batches = http_get(&format!("{}/metrics", mi["batcher"].as_str().unwrap()));
+    assert!(
+        batches
+            .lines()
+            .any(|l| l.starts_with("minitia_batcher_batches{route=\"da\"}") && !l.ends_with(" 0")),
+        "the batcher recorded no DA batch: {batches}"
+    );
 
     let metrics = http_get(&format!("{status_url}/metrics"));
     assert!(metrics.contains("minitia_localnet_healthy 1"), "{metrics}");

@@ -254,6 +254,9 @@ pub struct BatchConfig {
     /// Largest blob of a batch recorded inline on the L1 (failover, or no DA); keep it under
     /// the L1's max tx bytes minus ~1 KiB of envelope.
     pub inline_chunk_bytes: u64,
+    /// Serve `GET /metrics` (Prometheus) and `GET /status` on this address, e.g.
+    /// `127.0.0.1:26761`; empty = no server.
+    pub metrics_listen: String,
 }
 
 impl Default for BatchConfig {
@@ -264,6 +267,7 @@ impl Default for BatchConfig {
             max_blocks: 500,
             node_rpc: String::new(),
             inline_chunk_bytes: 300_000,
+            metrics_listen: String::new(),
         }
     }
 }

@@ -19,7 +19,8 @@ use prost::Message;
 use tendermint_rpc::{client::CompatMode, Client, HttpClient, Url};
 
 pub use submitter::{
-    GasPrice, SubmitError, SubmittedTx, SubmitterConfig, SubmitterStatus, TxSubmitter,
+    submitter_metrics, GasPrice, SubmitError, SubmittedTx, SubmitterConfig, SubmitterStatus,
+    TxSubmitter,
 };
 
 /// A chain reached over its CometBFT JSON-RPC (HTTP).

@@ -627,6 +627,72 @@ impl SubmittedTx {
     }
 }
 
+/// Prometheus families of tx submitters, one sample per `(role, status)`:
+/// `<prefix>_submitter_{txs_succeeded,txs_failed,retries,balance,low_balance}`.
+pub fn submitter_metrics(
+    e: &mut minitia_core::metrics::Exposition,
+    prefix: &str,
+    subs: &[(&str, &SubmitterStatus)],
+) {
+    use minitia_core::metrics::Kind;
+    let labels = |role: &str, s: &SubmitterStatus| {
+        vec![
+            ("role", role.to_string()),
+            ("address", s.address.clone()),
+            ("chain_id", s.chain_id.clone()),
+        ]
+    };
+    let fam = |e: &mut minitia_core::metrics::Exposition,
+               name: &str,
+               help: &str,
+               kind: Kind,
+               f: &dyn Fn(&SubmitterStatus) -> Option<f64>| {
+        e.family(
+            &format!("{prefix}_submitter_{name}"),
+            help,
+            kind,
+            subs.iter()
+                .filter_map(|(r, s)| Some((labels(r, s), f(s)?)))
+                .collect::<Vec<_>>(),
+        );
+    };
+    fam(
+        e,
+        "txs_succeeded",
+        "Txs committed with code 0.",
+        Kind::Counter,
+        &|s| Some(s.succeeded as f64),
+    );
+    fam(
+        e,
+        "txs_failed",
+        "Txs that failed for good.",
+        Kind::Counter,
+        &|s| Some(s.failed as f64),
+    );
+    fam(
+        e,
+        "retries",
+        "Retries after transient errors.",
+        Kind::Counter,
+        &|s| Some(s.retries as f64),
+    );
+    fam(
+        e,
+        "balance",
+        "Fee balance of the signing account.",
+        Kind::Gauge,
+        &|s| s.balance.map(|b| b as f64),
+    );
+    fam(
+        e,
+        "low_balance",
+        "1 when the fee balance is under the warning threshold.",
+        Kind::Gauge,
+        &|s| Some(f64::from(u8::from(s.low_balance))),
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -184,6 +184,73 @@ impl<A: ChainApp> Node<A> {
 }
 
 impl<A: ChainApp> RpcBackend for Node<A> {
+    fn metrics(&self) -> String {
+        use minitia_core::metrics::{Exposition, Kind};
+        let (height, time, txs, failed) = {
+            let t = self.tip.read().unwrap_or_else(|e| e.into_inner());
+            let failed = t.results.iter().filter(|r| r.code != 0).count();
+            (t.height, t.time, t.results.len(), failed)
+        };
+        let (pending, bytes) = {
+            let m = self.mempool.lock().unwrap_or_else(|e| e.into_inner());
+            (m.len(), m.bytes())
+        };
+        let chain = || vec![("chain_id", self.chain_id.to_string())];
+        let block_time = time
+            .duration_since(tendermint::Time::unix_epoch())
+            .map_or(0.0, |d| d.as_secs_f64());
+        Exposition::new()
+            .family(
+                "minitia_chain_height",
+                "Latest committed block height.",
+                Kind::Gauge,
+                [(chain(), height as f64)],
+            )
+            .family(
+                "minitia_chain_block_time_seconds",
+                "Unix time of the latest block's header.",
+                Kind::Gauge,
+                [(chain(), block_time)],
+            )
+            .family(
+                "minitia_chain_block_txs",
+                "Txs in the latest block.",
+                Kind::Gauge,
+                [(chain(), txs as f64)],
+            )
+            .family(
+                "minitia_chain_block_failed_txs",
+                "Txs of the latest block that failed (non-zero code).",
+                Kind::Gauge,
+                [(chain(), failed as f64)],
+            )
+            .family(
+                "minitia_chain_mempool_txs",
+                "Txs accepted and waiting for a block.",
+                Kind::Gauge,
+                [(chain(), pending as f64)],
+            )
+            .family(
+                "minitia_chain_mempool_bytes",
+                "Bytes of the txs waiting for a block.",
+                Kind::Gauge,
+                [(chain(), bytes as f64)],
+            )
+            .family(
+                "minitia_chain_follower",
+                "1 when the node follows a sequencer instead of producing blocks.",
+                Kind::Gauge,
+                [(chain(), f64::from(u8::from(self.is_follower())))],
+            )
+            .family(
+                "minitia_chain_follow_halted",
+                "1 when a follower stopped at a block it could not apply.",
+                Kind::Gauge,
+                [(chain(), f64::from(u8::from(self.follow_error().is_some())))],
+            )
+            .finish()
+    }
+
     fn status(&self) -> Result<status::Response, RpcError> {
         let h = self.height();
         let latest = if h > 0 {

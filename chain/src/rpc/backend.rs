@@ -111,6 +111,18 @@ pub trait RpcBackend: Send + Sync + 'static {
     fn latest_height(&self) -> block::Height;
     /// A stream of node events for websocket subscriptions.
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<NodeEvent>;
+    /// `GET /metrics`: Prometheus text. The default reports the latest height.
+    fn metrics(&self) -> String {
+        use minitia_core::metrics::{Exposition, Kind};
+        Exposition::new()
+            .one(
+                "minitia_chain_height",
+                "Latest committed block height.",
+                Kind::Gauge,
+                self.latest_height().value() as f64,
+            )
+            .finish()
+    }
 }
 
 /// Flattens events into `type.key → values` the way CometBFT's indexer and pubsub see them;

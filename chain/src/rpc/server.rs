@@ -83,6 +83,7 @@ pub fn router<B: RpcBackend>(
     Router::new()
         .route("/", post(post_handler::<B>).get(index))
         .route("/websocket", get(ws_handler::<B>))
+        .route("/metrics", get(metrics_handler::<B>))
         .route("/{method}", get(uri_handler::<B>))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(shared)
@@ -95,6 +96,21 @@ fn json_response(status: StatusCode, v: &Value) -> Response {
         v.to_string(),
     )
         .into_response()
+}
+
+/// Prometheus metrics of the node (not a CometBFT method: CometBFT serves them on a separate
+/// port; here they share the RPC listener).
+async fn metrics_handler<B: RpcBackend>(State(s): State<Arc<Shared<B>>>) -> Response {
+    let backend = s.backend.clone();
+    match tokio::task::spawn_blocking(move || backend.metrics()).await {
+        Ok(text) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, minitia_core::metrics::CONTENT_TYPE)],
+            text,
+        )
+            .into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
 }
 
 async fn index() -> Response {

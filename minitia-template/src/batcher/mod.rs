@@ -151,6 +151,91 @@ pub struct BatcherStatus {
     pub submitter: SubmitterStatus,
 }
 
+/// `GET /metrics` of the batcher: batch lag, routes, DA failover state, its L1 signer.
+pub fn batcher_metrics(s: &BatcherStatus) -> String {
+    use minitia_core::metrics::{Exposition, Kind};
+    let mut e = Exposition::new();
+    e.one(
+        "minitia_batcher_next_height",
+        "First L2 height not yet recorded in a batch.",
+        Kind::Gauge,
+        s.next_height as f64,
+    )
+    .one(
+        "minitia_batcher_l2_height",
+        "Latest L2 height seen.",
+        Kind::Gauge,
+        s.l2_height as f64,
+    )
+    .one(
+        "minitia_batcher_lag_blocks",
+        "L2 blocks produced and not yet recorded in a batch.",
+        Kind::Gauge,
+        (s.l2_height + 1).saturating_sub(s.next_height.max(1)) as f64,
+    )
+    .family(
+        "minitia_batcher_batches",
+        "Batches recorded, by route (da: posted to DA, l1: inline on the L1).",
+        Kind::Counter,
+        [
+            (vec![("route", "da".to_string())], s.batches_da as f64),
+            (vec![("route", "l1".to_string())], s.batches_inline as f64),
+        ],
+    )
+    .one(
+        "minitia_batcher_da_failover",
+        "1 while batches go to the L1 because DA has been down past the failover limit.",
+        Kind::Gauge,
+        f64::from(u8::from(s.da_failover)),
+    )
+    .one(
+        "minitia_batcher_da_down",
+        "1 while DA submissions fail.",
+        Kind::Gauge,
+        f64::from(u8::from(s.da_down)),
+    )
+    .one(
+        "minitia_batcher_failovers",
+        "Times the batcher failed over to the L1.",
+        Kind::Counter,
+        s.failovers as f64,
+    );
+    minitia_chain::client::submitter_metrics(
+        &mut e,
+        "minitia_batcher",
+        &[("batcher", &s.submitter)],
+    );
+    e.finish()
+}
+
+/// Serves `GET /metrics` and `GET /status` (JSON) of a running batcher until `shutdown`.
+pub async fn serve_metrics(
+    status: StatusHandle,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::{http::header::CONTENT_TYPE, routing::get, Json};
+    let s2 = status.clone();
+    let app = axum::Router::new()
+        .route(
+            "/metrics",
+            get(move || {
+                let text = batcher_metrics(&status.get());
+                async move { ([(CONTENT_TYPE, minitia_core::metrics::CONTENT_TYPE)], text) }
+            }),
+        )
+        .route(
+            "/status",
+            get(move || {
+                let s = s2.get();
+                async move { Json(s) }
+            }),
+        );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
 /// A shareable view of a running batcher's status.
 #[derive(Debug, Clone, Default)]
 pub struct StatusHandle(Arc<Mutex<BatcherStatus>>);

@@ -1068,12 +1068,86 @@ fn router(me: Arc<Executor>) -> axum::Router {
             }),
         )
         .route(
+            "/metrics",
+            get({
+                let me = me.clone();
+                move || {
+                    let me = me.clone();
+                    async move {
+                        (
+                            [(
+                                axum::http::header::CONTENT_TYPE,
+                                minitia_core::metrics::CONTENT_TYPE,
+                            )],
+                            executor_metrics(&me.status()),
+                        )
+                    }
+                }
+            }),
+        )
+        .route(
             "/status",
             get(move || {
                 let me = me.clone();
                 async move { Json(me.status()) }
             }),
         )
+}
+
+/// `GET /metrics` of the executor API.
+pub fn executor_metrics(s: &ExecutorStatus) -> String {
+    use minitia_core::metrics::{Exposition, Kind};
+    let b = || vec![("bridge_id", s.bridge_id.to_string())];
+    let mut e = Exposition::new();
+    e.family(
+        "minitia_executor_next_l1_sequence",
+        "Next L1 deposit sequence the L2 expects.",
+        Kind::Gauge,
+        [(b(), s.next_l1_sequence as f64)],
+    )
+    .family(
+        "minitia_executor_deposits_finalized",
+        "Deposits this process finalized on the L2.",
+        Kind::Counter,
+        [(b(), s.deposits_finalized as f64)],
+    )
+    .family(
+        "minitia_executor_l2_scanned_height",
+        "Last L2 height scanned for withdrawals.",
+        Kind::Gauge,
+        [(b(), s.l2_scanned_height as f64)],
+    )
+    .family(
+        "minitia_executor_next_l2_sequence",
+        "Next withdrawal sequence expected.",
+        Kind::Gauge,
+        [(b(), s.next_l2_sequence as f64)],
+    )
+    .family(
+        "minitia_executor_outputs_closed",
+        "Output intervals closed (withdrawal trees built).",
+        Kind::Gauge,
+        [(b(), s.outputs_closed as f64)],
+    )
+    .family(
+        "minitia_executor_last_proposed_output",
+        "Highest output index on the L1 from this executor.",
+        Kind::Gauge,
+        [(b(), s.last_proposed_output as f64)],
+    )
+    .family(
+        "minitia_executor_loop_errors",
+        "Loops whose last attempt failed (the error is in /status).",
+        Kind::Gauge,
+        [(b(), s.errors.len() as f64)],
+    );
+    let subs: Vec<(&str, &SubmitterStatus)> =
+        [("executor", &s.executor), ("proposer", &s.proposer)]
+            .into_iter()
+            .filter_map(|(r, x)| Some((r, x.as_ref()?)))
+            .collect();
+    minitia_chain::client::submitter_metrics(&mut e, "minitia_executor", &subs);
+    e.finish()
 }
 
 /// Binds the API address.

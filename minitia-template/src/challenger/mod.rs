@@ -1261,20 +1261,110 @@ impl<A: ChainApp + 'static, S: RecordSource, D: DaClient> Challenger<A, S, D> {
     }
 }
 
-/// Serves `GET /status` (the [`ChallengerStatus`] as JSON) until `shutdown` resolves.
+/// `GET /metrics` of the challenger: what it derived and checked, and what it found.
+pub fn challenger_metrics(s: &ChallengerStatus) -> String {
+    use minitia_core::metrics::{Exposition, Kind};
+    let b = || vec![("bridge_id", s.bridge_id.to_string())];
+    let mut alarms: BTreeMap<&str, u64> = BTreeMap::new();
+    for a in &s.alarms {
+        *alarms.entry(a.kind.as_str()).or_default() += 1;
+    }
+    Exposition::new()
+        .family(
+            "minitia_challenger_derived_height",
+            "Latest L2 height derived from the L1 and DA and re-executed.",
+            Kind::Gauge,
+            [(b(), s.derived_height as f64)],
+        )
+        .family(
+            "minitia_challenger_l1_height",
+            "L1 height of the last batch record read.",
+            Kind::Gauge,
+            [(b(), s.l1_height as f64)],
+        )
+        .family(
+            "minitia_challenger_outputs_checked",
+            "Outputs checked against the derived chain.",
+            Kind::Gauge,
+            [(b(), s.outputs_checked as f64)],
+        )
+        .family(
+            "minitia_challenger_output_mismatches",
+            "Outputs whose root disagrees with the derived chain.",
+            Kind::Gauge,
+            [(b(), s.output_mismatches as f64)],
+        )
+        .family(
+            "minitia_challenger_faults",
+            "Wrong state transitions found.",
+            Kind::Gauge,
+            [(b(), s.faults.len() as f64)],
+        )
+        .family(
+            "minitia_challenger_challenges",
+            "Challenges submitted to the L1, by kind (fraud proof, output deletion).",
+            Kind::Gauge,
+            [
+                (
+                    [b(), vec![("kind", "fraud_proof".to_string())]].concat(),
+                    s.proofs.len() as f64,
+                ),
+                (
+                    [b(), vec![("kind", "delete_output".to_string())]].concat(),
+                    s.deletions.len() as f64,
+                ),
+            ],
+        )
+        .family(
+            "minitia_challenger_alarms",
+            "Liveness and availability alarms raised, by kind.",
+            Kind::Gauge,
+            alarms
+                .iter()
+                .map(|(k, n)| ([b(), vec![("kind", k.to_string())]].concat(), *n as f64))
+                .collect::<Vec<_>>(),
+        )
+        .family(
+            "minitia_challenger_unavailable",
+            "1 while the L1 or the DA node does not answer.",
+            Kind::Gauge,
+            [(b(), f64::from(u8::from(s.last_error.is_some())))],
+        )
+        .finish()
+}
+
+/// Serves `GET /status` (the [`ChallengerStatus`] as JSON) and `GET /metrics` until
+/// `shutdown` resolves.
 pub async fn serve_status(
     status: SharedStatus,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     use axum::{routing::get, Json};
-    let app = axum::Router::new().route(
-        "/status",
-        get(move || {
-            let s = lock(&status).clone();
-            async move { Json(s) }
-        }),
-    );
+    let m = status.clone();
+    let app = axum::Router::new()
+        .route(
+            "/status",
+            get(move || {
+                let s = lock(&status).clone();
+                async move { Json(s) }
+            }),
+        )
+        .route(
+            "/metrics",
+            get(move || {
+                let text = challenger_metrics(&lock(&m));
+                async move {
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            minitia_core::metrics::CONTENT_TYPE,
+                        )],
+                        text,
+                    )
+                }
+            }),
+        );
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
