@@ -93,6 +93,136 @@ pub struct MinitiaStatus {
     pub evm_block: Option<u64>,
     /// Its bridge on the L1.
     pub bridge: Option<BridgeStatus>,
+    /// Its bots, from their own `/status`.
+    pub bots: BotsStatus,
+}
+
+/// What a minitia's bots report (`None` where a bot does not answer).
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct BotsStatus {
+    /// The batcher.
+    pub batcher: Option<BatcherSummary>,
+    /// The bridge executor.
+    pub executor: Option<ExecutorSummary>,
+    /// The challenger.
+    pub challenger: Option<ChallengerSummary>,
+}
+
+/// The batcher's view.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct BatcherSummary {
+    /// L2 blocks not yet recorded in a batch.
+    pub lag_blocks: u64,
+    /// The last recorded batch: `start-end via route`.
+    pub last_batch: Option<String>,
+    /// Batches recorded through DA and inline on the L1.
+    pub batches_da: u64,
+    /// Batches recorded inline on the L1.
+    pub batches_l1: u64,
+    /// Batches go to the L1 because DA is down.
+    pub da_failover: bool,
+    /// The last error, if the last attempt failed.
+    pub last_error: Option<String>,
+}
+
+/// The executor's view.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ExecutorSummary {
+    /// L1 deposits not yet finalized on the L2 (L1 next sequence - L2 next expected).
+    pub deposits_pending: u64,
+    /// Withdrawals initiated on the L2.
+    pub withdrawals: u64,
+    /// Highest output index it proposed.
+    pub last_proposed_output: u64,
+    /// Loops whose last attempt failed.
+    pub errors: Vec<String>,
+}
+
+/// The challenger's view.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ChallengerSummary {
+    /// L2 height derived from the L1 and DA and re-executed.
+    pub derived_height: u64,
+    /// Outputs checked.
+    pub outputs_checked: u64,
+    /// Outputs whose root disagrees.
+    pub output_mismatches: u64,
+    /// Wrong state transitions found.
+    pub faults: u64,
+    /// Challenges submitted (fraud proofs and output deletions).
+    pub challenges: u64,
+    /// Liveness and availability alarms, `kind subject`.
+    pub alarms: Vec<String>,
+}
+
+async fn bot_status(url: Option<&str>) -> Option<serde_json::Value> {
+    let r = http().get(format!("{}/status", url?)).send().await.ok()?;
+    r.json().await.ok()
+}
+
+async fn bots(mi: &crate::manifest::MinitiaInfo, l1_next_deposit: Option<u64>) -> BotsStatus {
+    let u = |v: &serde_json::Value, k: &str| v[k].as_u64().unwrap_or(0);
+    let (b, e, c) = tokio::join!(
+        bot_status(mi.batcher.as_deref()),
+        bot_status(mi.executor_api.as_deref()),
+        bot_status(mi.challenger.as_deref()),
+    );
+    BotsStatus {
+        batcher: b.map(|b| BatcherSummary {
+            lag_blocks: (u(&b, "l2_height") + 1).saturating_sub(u(&b, "next_height").max(1)),
+            last_batch: b["last_batch"].as_object().map(|l| {
+                format!(
+                    "{}-{} via {}",
+                    l.get("start").and_then(|v| v.as_u64()).unwrap_or(0),
+                    l.get("end").and_then(|v| v.as_u64()).unwrap_or(0),
+                    l.get("route").and_then(|v| v.as_str()).unwrap_or("?")
+                )
+            }),
+            batches_da: u(&b, "batches_da"),
+            batches_l1: u(&b, "batches_inline"),
+            da_failover: b["da_failover"].as_bool().unwrap_or(false),
+            last_error: b["last_error"].as_str().map(String::from),
+        }),
+        executor: e.map(|e| ExecutorSummary {
+            deposits_pending: l1_next_deposit
+                .unwrap_or(0)
+                .saturating_sub(u(&e, "next_l1_sequence").max(1)),
+            withdrawals: u(&e, "next_l2_sequence").saturating_sub(1),
+            last_proposed_output: u(&e, "last_proposed_output"),
+            errors: e["errors"]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| format!("{k}: {}", v.as_str().unwrap_or("")))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }),
+        challenger: c.map(|c| {
+            let n = |k: &str| c[k].as_array().map_or(0, |a| a.len() as u64);
+            ChallengerSummary {
+                derived_height: u(&c, "derived_height"),
+                outputs_checked: u(&c, "outputs_checked"),
+                output_mismatches: u(&c, "output_mismatches"),
+                faults: n("faults"),
+                challenges: n("proofs") + n("deletions"),
+                alarms: c["alarms"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|x| {
+                                format!(
+                                    "{} {}",
+                                    x["kind"].as_str().unwrap_or("?"),
+                                    x["subject"].as_u64().unwrap_or(0)
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }
+        }),
+    }
 }
 
 /// A bridge as the L1 sees it.
@@ -394,12 +524,14 @@ pub async fn collect(home: &Path, m: &Manifest) -> Status {
                 }
                 _ => None,
             };
+            let bots = bots(mi, bridge.as_ref().map(|b| b.deposits + 1)).await;
             MinitiaStatus {
                 name: mi.name.clone(),
                 vm: mi.vm.clone(),
                 chain,
                 evm_block,
                 bridge,
+                bots,
             }
         }
     }));
@@ -482,6 +614,20 @@ pub async fn collect(home: &Path, m: &Manifest) -> Status {
                 b.error.as_deref().unwrap_or_default()
             )),
             _ => {}
+        }
+        if let Some(c) = &mi.bots.challenger {
+            if c.output_mismatches > 0 || c.faults > 0 || c.challenges > 0 {
+                alarms.push(format!(
+                    "the challenger of {} found {} wrong output(s) and {} wrong state transition(s) and submitted {} challenge(s); see `minitia localnet logs {}-challenger`",
+                    mi.name, c.output_mismatches, c.faults, c.challenges, mi.name
+                ));
+            }
+        }
+        if mi.bots.batcher.as_ref().is_some_and(|b| b.da_failover) {
+            alarms.push(format!(
+                "the batcher of {} posts batches to the L1: DA has been down past its failover limit",
+                mi.name
+            ));
         }
     }
     let healthy = alarms.is_empty() && components.iter().all(|c| c.running && c.reachable);
@@ -726,6 +872,39 @@ pub fn summary(s: &Status) -> String {
                 b.batch_chain_type,
                 b.batch_submitter,
                 b.deposits
+            );
+        }
+        if let Some(b) = &m.bots.batcher {
+            let _ = writeln!(
+                o,
+                "    batcher: lag {} blocks, last batch {}, {} via DA, {} on the L1{}",
+                b.lag_blocks,
+                b.last_batch.as_deref().unwrap_or("none"),
+                b.batches_da,
+                b.batches_l1,
+                if b.da_failover {
+                    ", FAILED OVER to the L1"
+                } else {
+                    ""
+                }
+            );
+        }
+        if let Some(e) = &m.bots.executor {
+            let _ = writeln!(
+                o,
+                "    executor: {} deposits pending, {} withdrawals, last proposed output #{}",
+                e.deposits_pending, e.withdrawals, e.last_proposed_output
+            );
+        }
+        if let Some(c) = &m.bots.challenger {
+            let _ = writeln!(
+                o,
+                "    challenger: derived to {}, {} outputs checked, {} mismatches, {} challenges, {} alarms",
+                c.derived_height,
+                c.outputs_checked,
+                c.output_mismatches,
+                c.challenges,
+                c.alarms.len()
             );
         }
     }

@@ -393,9 +393,24 @@ fn up_serves_the_documented_endpoints_and_down_leaves_nothing() {
     assert!(ok, "{err}");
     let s: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(s["healthy"], true);
+    // The bots' own view: the challenger has re-executed and checked outputs by now.
+    let bots = &s["minitias"][0]["bots"];
+    assert!(
+        bots["challenger"]["outputs_checked"].as_u64().unwrap() >= 1,
+        "{bots}"
+    );
+    assert_eq!(bots["challenger"]["output_mismatches"], 0, "{bots}");
+    assert_eq!(bots["executor"]["deposits_pending"], 0, "{bots}");
+    assert!(
+        bots["batcher"]["batches_da"].as_u64().unwrap() >= 1,
+        "{bots}"
+    );
     let (ok, out, _) = run(&["status", "--home", h]);
     assert!(
-        ok && out.contains("localnet: healthy") && out.contains("bridge 1"),
+        ok && out.contains("localnet: healthy")
+            && out.contains("bridge 1")
+            && out.contains("challenger: derived to")
+            && out.contains("batcher: lag"),
         "{out}"
     );
 

@@ -19,9 +19,11 @@
 //!   L1 escrow equals the L2 supply of the bridged denom;
 //! - every deposit finalized on the L2 exactly once (L2's next expected sequence equals the
 //!   L1's) and every withdrawal claimed on the L1 exactly once (a second claim is refused);
-//! - challenger and sequencer agree on every root: the challenger, which derives the chain
-//!   from DA and re-executes it, checked the outputs with zero mismatches, faults, proofs
-//!   or deletions (zero false challenges), and the L1's outputs are contiguous from 1.
+//! - follower, challenger and sequencer agree on every root: a follower (`minitia start
+//!   --follow`, perturbed like the rest) has the sequencer's block hash and app hash at every
+//!   height; the challenger, which derives the chain from DA and re-executes it, checked the
+//!   outputs with zero mismatches, faults, proofs or deletions (zero false challenges); the
+//!   L1's outputs are contiguous from 1.
 
 mod common;
 
@@ -64,13 +66,16 @@ struct Event {
     action: Action,
 }
 
-const COMPONENTS: [&str; 6] = [
+/// The localnet's processes, and `follower`: a `minitia start --follow` the test runs (and
+/// restarts) itself next to the localnet.
+const COMPONENTS: [&str; 7] = [
     "da",
     "l1",
     "evm",
     "evm-batcher",
     "evm-executor",
     "evm-challenger",
+    "follower",
 ];
 
 /// The seeded schedule of one round: two events at random times within it.
@@ -321,10 +326,111 @@ fn bridge_load(home: PathBuf, ledger: Arc<Mutex<Ledger>>, stop: Arc<AtomicBool>)
 }
 
 // ---------------------------------------------------------------------------------------
+// A follower of the EVM minitia: derives the chain from the L1 and DA into its own data dir.
+
+struct Follower {
+    child: std::process::Child,
+    home: PathBuf,
+    data: PathBuf,
+    rpc: u16,
+    json_rpc: u16,
+}
+
+impl Follower {
+    fn start(minitia_home: &Path, data: &Path) -> Follower {
+        let port = || {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        };
+        let mut f = Follower {
+            child: Command::new("true").spawn().unwrap(),
+            home: minitia_home.to_path_buf(),
+            data: data.to_path_buf(),
+            rpc: port(),
+            json_rpc: port(),
+        };
+        f.respawn();
+        f
+    }
+
+    fn respawn(&mut self) {
+        let _ = self.child.wait();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.data.with_extension("log"))
+            .unwrap();
+        self.child = Command::new(bins().minitia)
+            .args(["start", "--follow", "--home"])
+            .arg(&self.home)
+            .args(["--rpc.listen", &format!("127.0.0.1:{}", self.rpc)])
+            .args(["--json-rpc.listen", &format!("127.0.0.1:{}", self.json_rpc)])
+            .env("MINITIA_CHAIN_DATA_DIR", &self.data)
+            .env("NO_COLOR", "1")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+    }
+
+    fn signal(&mut self, sig: &str) {
+        let _ = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status();
+        if sig == "-KILL" || sig == "-TERM" {
+            // What `up --restart` does for its own children.
+            let _ = self.child.wait();
+            self.respawn();
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.rpc)
+    }
+
+    fn log_tail(&self) -> String {
+        let t = std::fs::read_to_string(self.data.with_extension("log")).unwrap_or_default();
+        let lines: Vec<&str> = t.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+}
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `/block?height=h` of a CometBFT RPC: (block hash, app hash), `None` if not there (yet).
+fn block_hashes(rpc: &str, h: u64) -> Option<(String, String)> {
+    rt().block_on(async {
+        let v: Value = reqwest::Client::new()
+            .get(format!("{rpc}/block?height={h}"))
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        let r = &v["result"];
+        Some((
+            r["block_id"]["hash"].as_str()?.to_string(),
+            r["block"]["header"]["app_hash"].as_str()?.to_string(),
+        ))
+    })
+}
+
+// ---------------------------------------------------------------------------------------
 // The network.
 
 struct Net {
     up: Up,
+    minitia_rpc: String,
     minitia_home: PathBuf,
     eth_url: String,
     l1_rpc: String,
@@ -483,6 +589,7 @@ fn start_net(home: &Path) -> Net {
     Net {
         minitia_home: home.join("minitias").join(mi["name"].as_str().unwrap()),
         eth_url: mi["json_rpc"].as_str().unwrap().to_string(),
+        minitia_rpc: mi["rpc"].as_str().unwrap().to_string(),
         l1_rpc: m["l1"]["rpc"].as_str().unwrap().to_string(),
         challenger: mi["challenger"].as_str().unwrap().to_string(),
         up,
@@ -494,6 +601,7 @@ fn perturbation_fast_mode_loses_nothing_and_raises_no_false_challenge() {
     let tmp = tempfile::tempdir().unwrap();
     let net = start_net(&tmp.path().join("net"));
     let supply0 = net.l1_supply();
+    let mut follower = Follower::start(&net.minitia_home, &tmp.path().join("follower"));
 
     // Fund dev's L2 account (withdrawals and their fees) and the transfer wallets through
     // the bridge, so all L2 funds are deposits.
@@ -568,6 +676,17 @@ fn perturbation_fast_mode_loses_nothing_and_raises_no_false_challenge() {
         while start.elapsed() < round || !paused.is_empty() {
             while pending.peek().is_some_and(|e| start.elapsed() >= e.at) {
                 let e = pending.next().unwrap();
+                if e.component == "follower" {
+                    match e.action {
+                        Action::Kill9 => follower.signal("-KILL"),
+                        Action::Restart => follower.signal("-TERM"),
+                        Action::Pause(d) => {
+                            follower.signal("-STOP");
+                            paused.push((Instant::now() + d, e.component));
+                        }
+                    }
+                    continue;
+                }
                 match e.action {
                     Action::Kill9 => net.signal(e.component, "-KILL"),
                     Action::Restart => net.signal(
@@ -583,7 +702,11 @@ fn perturbation_fast_mode_loses_nothing_and_raises_no_false_challenge() {
             paused.retain(|(until, c)| {
                 let due = Instant::now() >= *until;
                 if due {
-                    net.signal(c, "-CONT");
+                    if *c == "follower" {
+                        follower.signal("-CONT");
+                    } else {
+                        net.signal(c, "-CONT");
+                    }
                 }
                 !due
             });
@@ -756,6 +879,29 @@ fn perturbation_fast_mode_loses_nothing_and_raises_no_false_challenge() {
             c["outputs_checked"].as_u64().unwrap_or(0) >= outputs
         }),
         "the challenger did not check all {outputs} outputs: {c}"
+    );
+    // Follower and sequencer agree on every block: the follower, which derived the chain
+    // from the L1's batch records and DA through all of the above, reaches the sequencer's
+    // height of now with the same block hash and app hash at every height.
+    let top = net.status()["minitias"][0]["chain"]["height"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        wait_until(Duration::from_secs(90), || block_hashes(
+            &follower.url(),
+            top
+        )
+        .is_some()),
+        "the follower did not derive block {top} within 90 s; its log:\n{}",
+        follower.log_tail()
+    );
+    for h in 1..=top {
+        let seq = block_hashes(&net.minitia_rpc, h).expect("sequencer block");
+        let fol = block_hashes(&follower.url(), h).expect("follower block");
+        assert_eq!(fol, seq, "follower and sequencer differ at height {h}");
+    }
+    println!(
+        "perturbation: follower and sequencer agree on blocks 1..={top} (block and app hashes)"
     );
     println!(
         "perturbation: {} seeds, {} txs, {} deposits and {} withdrawals acknowledged ({} CLI calls failed, \

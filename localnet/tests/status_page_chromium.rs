@@ -100,6 +100,17 @@ fn status_page_shows_chains_and_heights_and_children_die_with_up() {
             cell(&dom, "bridges", key, "bridge_id").unwrap(),
             m["minitias"][i]["bridge_id"].to_string()
         );
+        // The bots' own status, as the bots table shows it: a challenger that answers
+        // (a number of checked outputs, no mismatch) and a batcher with a lag figure.
+        let checked = cell(&dom, "bots", key, "outputs_checked")
+            .unwrap_or_else(|| panic!("no bots row for {key}:\n{dom}"));
+        assert!(
+            checked.parse::<u64>().is_ok(),
+            "{key}: outputs checked {checked:?}"
+        );
+        assert_eq!(cell(&dom, "bots", key, "mismatches").as_deref(), Some("0"));
+        let lag = cell(&dom, "bots", key, "batch_lag").unwrap();
+        assert!(lag.parse::<u64>().is_ok(), "{key}: batch lag {lag:?}");
     }
 
     // kill -9 of up: the parent-death signal takes every child down.
