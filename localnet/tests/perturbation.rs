@@ -605,33 +605,18 @@ fn perturbation_fast_mode_loses_nothing_and_raises_no_false_challenge() {
 
     // Fund dev's L2 account (withdrawals and their fees) and the transfer wallets through
     // the bridge, so all L2 funds are deposits.
-    bridge_cli(
-        &net.minitia_home,
-        &[
-            "deposit",
-            "--from",
-            "dev",
-            &format!("{WALLET_DEPOSIT}uinit"),
-        ],
-    )
-    .expect("funding deposit");
     let wallets: Vec<Wallet> = (1..=WALLETS)
         .map(|i| Wallet::from_index(7_000 + i))
         .collect();
-    for w in &wallets {
-        let to = bech32(&w.address());
-        bridge_cli(
-            &net.minitia_home,
-            &[
-                "deposit",
-                "--from",
-                "dev",
-                &format!("{WALLET_DEPOSIT}uinit"),
-                "--to",
-                &to,
-            ],
-        )
-        .expect("funding deposit");
+    let recipients =
+        std::iter::once(None).chain(wallets.iter().map(|w| Some(bech32(&w.address()))));
+    for to in recipients {
+        let amount = format!("{WALLET_DEPOSIT}uinit");
+        let mut args = vec!["deposit", "--from", "dev", &amount];
+        if let Some(to) = &to {
+            args.extend(["--to", to.as_str()]);
+        }
+        bridge_cli(&net.minitia_home, &args).expect("funding deposit");
     }
     for w in &wallets {
         let a = format!("{:?}", w.address());

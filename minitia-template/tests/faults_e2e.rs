@@ -178,9 +178,9 @@ async fn withheld_batch_is_reported_unavailable() {
     })
     .await;
     assert!(
-        net.node.height() > 8,
+        net.node().height() > 8,
         "the sequencer is at {}",
-        net.node.height()
+        net.node().height()
     );
     let b = net.batcher.get();
     assert!(
@@ -195,6 +195,146 @@ async fn withheld_batch_is_reported_unavailable() {
         st.alarms
     );
     assert!(st.deletions.is_empty() && st.faults.is_empty() && st.proofs.is_empty());
+}
+
+/// The whole recovery: the sequencer applies a wrong state transition at block `bad`; the
+/// challenger proves it on the L1 (fraud proof: the output over it and every later one
+/// deleted, the proposer slashed); the rollup is stopped and rolled back to the last output
+/// the L1 still has (`minitia rollback`); the proposer bonds again; the restarted rollup
+/// replays its valid blocks, re-includes the discarded txs, re-posts the batches and
+/// re-proposes the deleted outputs with honest roots, which finalize.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn wrong_state_is_proven_then_the_rollup_rolls_back_reproposes_and_finalizes() {
+    use minitia_chain::node::InjectedWrite;
+    let mut net = start(Faults::default()).await;
+    // A wrong write at a block past the first output, so one output stays valid.
+    net.wait("output 1 checked", 120, |s| {
+        s.outputs.iter().any(|o| o.index == 1 && o.matches)
+    })
+    .await;
+    let bad = net.node().height() + 25;
+    net.node().inject_wrong_state(InjectedWrite {
+        height: bad,
+        key: b"bank/balances/forged".to_vec(),
+        value: b"1000000".to_vec(),
+    });
+    // The moment the challenger has a proof, stop the rollup: its executor must not
+    // re-propose outputs over the bad block.
+    let start_wait = std::time::Instant::now();
+    loop {
+        if !net.status().proofs.is_empty() {
+            break;
+        }
+        assert!(
+            start_wait.elapsed() < Duration::from_secs(120),
+            "no fraud proof within 120 s: {:?}",
+            net.status()
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    net.stop_rollup().await;
+    net.wait("the fraud proof accepted", 60, |s| {
+        s.proofs.iter().any(|p| p.fault_proven == Some(true))
+    })
+    .await;
+    let st = net.status();
+    let proof = st
+        .proofs
+        .iter()
+        .find(|p| p.fault_proven == Some(true))
+        .unwrap();
+    assert_eq!(proof.height, bad, "the proof names the bad block");
+    let deleted_from = proof.output_index;
+    let left = net.outputs().await;
+    assert!(
+        left.iter().all(|o| o.0 < deleted_from && o.1 < bad),
+        "outputs over the bad block remain: {left:?} (deleted from {deleted_from})"
+    );
+    let keep = left.last().expect("output 1 stays").1;
+
+    // minitia rollback --to-height <last remaining output's L2 block>.
+    let (app_config, _) = minitia_template::run::node_options(&net.seq_home, &net.cfg).unwrap();
+    let app = minitia_template::run::cosmos_app(app_config, vec![]);
+    let r = minitia_template::recovery::rollback_home(&net.seq_home, &net.cfg, &app, keep).unwrap();
+    assert_eq!(r.node.to_height, keep, "{r:?}");
+    assert_eq!(r.batcher_next_start, Some(keep + 1), "{r:?}");
+
+    // The slashed proposer bonds again; the rollup restarts on the same home.
+    let proposer = common::l1_submitter(
+        L1_CHAIN,
+        &net.l1.url,
+        bridge::load_signing_key(&net.seq_home, "proposer").unwrap(),
+    );
+    common::bond(&proposer, BOND).await;
+    net.spawn_rollup().await;
+    let l1c = net.l1c.clone();
+    let bridge_id = net.bridge;
+    // The deleted outputs come back, over the new (honest) blocks.
+    let start_wait = std::time::Instant::now();
+    let reproposed = loop {
+        let outs = net.outputs().await;
+        if let Some(o) = outs.iter().find(|o| o.0 == deleted_from + 1) {
+            break outs
+                .iter()
+                .find(|x| x.0 == deleted_from)
+                .cloned()
+                .unwrap_or(o.clone());
+        }
+        assert!(
+            start_wait.elapsed() < Duration::from_secs(120),
+            "outputs {deleted_from} and {} not re-proposed: {outs:?}",
+            deleted_from + 1
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(reproposed.0, deleted_from);
+    // The new chain is the honest one: its roots equal a clean replay of its blocks.
+    let h = net.node().height();
+    assert!(
+        h > bad,
+        "the rollup did not get past the old bad block ({h} <= {bad})"
+    );
+    let replay = minitia_chain::node::replay_roots(
+        &app,
+        &minitia_chain::node::genesis::GenesisDoc::load(&net.seq_home.join("genesis.json"))
+            .unwrap(),
+        net.node().blocks(),
+        tempfile::tempdir().unwrap().path(),
+    )
+    .unwrap();
+    for (i, root) in replay.iter().enumerate().take(h as usize).skip(1) {
+        assert_eq!(
+            net.node().root_at(i as u64).unwrap(),
+            *root,
+            "root at height {i} differs from a clean replay"
+        );
+    }
+    // The re-proposed outputs finalize once the finalization period passes on the L1.
+    net.l1
+        .clock
+        .advance(Duration::from_secs(FINALIZATION_SECS as u64 + 1))
+        .unwrap();
+    let mut finalized = 0;
+    for _ in 0..200 {
+        let r: l1p::QueryLastFinalizedOutputResponse = l1c
+            .query_proto(
+                ophost::query::LAST_FINALIZED_OUTPUT,
+                &l1p::QueryBridgeRequest { bridge_id },
+                None,
+            )
+            .await
+            .unwrap();
+        finalized = r.output_index;
+        if finalized > deleted_from {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        finalized > deleted_from,
+        "last finalized output is {finalized}, re-proposed ones start at {deleted_from}"
+    );
+    net.shutdown().await;
 }
 
 #[test]

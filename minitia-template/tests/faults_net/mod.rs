@@ -71,7 +71,10 @@ pub struct Net {
     pub bridge: u64,
     pub seq_home: std::path::PathBuf,
     pub chain_id: String,
-    pub node: Arc<Node<minitia_chain::app::CosmosApp>>,
+    pub node: Option<Arc<Node<minitia_chain::app::CosmosApp>>>,
+    pub cfg: NodeConfig,
+    pub bsub: Arc<TxSubmitter>,
+    pub faults: Faults,
     pub user: TxSubmitter,
     pub csub: Arc<TxSubmitter>,
     pub da_url: String,
@@ -97,17 +100,10 @@ pub async fn start(faults: Faults) -> Net {
     bridge::require_dev_chain(&seq_home).unwrap();
     let mut cfg = NodeConfig::load(&seq_home).unwrap();
     cfg.sequencer.create_empty_blocks = true;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    cfg.rpc.listen = listener.local_addr().unwrap();
-    let node = minitia_template::run::open_node(&seq_home, &cfg).unwrap();
-    let n = node.clone();
-    let seq_task = spawn_until_stopped(|rx| async move {
-        n.run(listener, Duration::from_millis(100), async move {
-            let _ = rx.await;
-        })
-        .await
+    cfg.rpc.listen = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
         .unwrap();
-    });
 
     // The L1: batch submitter = sequencer key, proposer = the home's proposer key, and a
     // bonded challenger that the bridge names.
@@ -193,37 +189,8 @@ pub async fn start(faults: Faults) -> Net {
     .await
     .unwrap();
     let da_url = format!("http://{}", da.addr());
-    let bcfg = batcher::BatcherConfig {
-        l2_rpc: format!("http://{}", cfg.rpc.listen),
-        bridge_id: bridge,
-        namespace: namespace_for_chain(&created.chain_id),
-        interval: Duration::from_millis(300),
-        max_blocks: 15,
-        max_blob_bytes: minitia_da::MAX_BLOB_SIZE,
-        inline_chunk_bytes: 2_048,
-        retry: minitia_da::retry::RetryPolicy {
-            initial: Duration::from_millis(100),
-            max: Duration::from_millis(400),
-            failover_after: Some(Duration::from_secs(30)),
-        },
-        wal_dir: seq_home.join("data/batcher"),
-        first_height: 1,
-        poll: Duration::from_millis(50),
-        withhold_from: None,
-    };
-    let mut b =
-        batcher::Batcher::new(bcfg, bsub, Some(lazy_da(&da_url, &created.chain_id))).unwrap();
-    b.set_withhold_from(faults.withhold_from);
-    let bstatus = b.status_handle();
-    let batcher_task = spawn_until_stopped(|rx| async move {
-        b.run(async move {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
-    });
 
-    // The executor, from the home as `minitia executor` builds it.
+    // The executor's settings, from the home as `minitia executor` builds them.
     cfg.l1.rpc = l1.url.clone();
     cfg.l1.chain_id = L1_CHAIN.into();
     cfg.l1.bridge_id = bridge;
@@ -231,20 +198,6 @@ pub async fn start(faults: Faults) -> Net {
     cfg.bridge.proposer = true;
     cfg.bridge.executor = true;
     cfg.bridge.poll_interval = Duration::from_millis(100);
-    let mut opts = bridge::executor_options(&seq_home, &cfg).unwrap();
-    opts.faults = ExecutorFaults {
-        wrong_output_root_at: faults.wrong_root_at,
-        skip_deposit: faults.skip_deposit,
-    };
-    let ex = Executor::connect(opts).await.unwrap();
-    let api = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let exec_task = spawn_until_stopped(|rx| async move {
-        ex.run(api, async move {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
-    });
 
     let mut net = Net {
         dir,
@@ -253,20 +206,128 @@ pub async fn start(faults: Faults) -> Net {
         bridge,
         seq_home,
         chain_id: created.chain_id.clone(),
-        node,
+        node: None,
+        cfg,
+        bsub,
+        faults,
         user,
         csub,
         da_url,
-        batcher: bstatus,
-        tasks: vec![exec_task, batcher_task, seq_task],
+        batcher: StatusHandle::default(),
+        tasks: vec![],
         challenger: None,
         _da: da,
     };
+    net.spawn_rollup().await;
     net.start_challenger().await;
     net
 }
 
 impl Net {
+    /// The running sequencer node.
+    pub fn node(&self) -> &Arc<Node<minitia_chain::app::CosmosApp>> {
+        self.node.as_ref().expect("the rollup is running")
+    }
+
+    /// Starts the rollup on the sequencer home: the node, the batch submitter and the bridge
+    /// executor (with the injected faults), as `minitia start|batcher|executor` would; after
+    /// [`Net::stop_rollup`] it resumes from what they persisted.
+    pub async fn spawn_rollup(&mut self) {
+        let cfg = self.cfg.clone();
+        // The same RPC address as before a restart (the old listener is closed by then).
+        let listener = {
+            let mut tries = 0;
+            loop {
+                match tokio::net::TcpListener::bind(cfg.rpc.listen).await {
+                    Ok(l) => break l,
+                    Err(e) if tries < 50 => {
+                        tries += 1;
+                        let _ = e;
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    Err(e) => panic!("cannot bind {}: {e}", cfg.rpc.listen),
+                }
+            }
+        };
+        let node = minitia_template::run::open_node(&self.seq_home, &cfg).unwrap();
+        let n = node.clone();
+        let seq_task = spawn_until_stopped(|rx| async move {
+            n.run(listener, Duration::from_millis(100), async move {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        let bcfg = batcher::BatcherConfig {
+            l2_rpc: format!("http://{}", cfg.rpc.listen),
+            bridge_id: self.bridge,
+            namespace: namespace_for_chain(&self.chain_id),
+            interval: Duration::from_millis(300),
+            max_blocks: 15,
+            max_blob_bytes: minitia_da::MAX_BLOB_SIZE,
+            inline_chunk_bytes: 2_048,
+            retry: minitia_da::retry::RetryPolicy {
+                initial: Duration::from_millis(100),
+                max: Duration::from_millis(400),
+                failover_after: Some(Duration::from_secs(30)),
+            },
+            wal_dir: self.seq_home.join("data/batcher"),
+            first_height: 1,
+            poll: Duration::from_millis(50),
+            withhold_from: None,
+        };
+        let mut b = batcher::Batcher::new(
+            bcfg,
+            self.bsub.clone(),
+            Some(lazy_da(&self.da_url, &self.chain_id)),
+        )
+        .unwrap();
+        b.set_withhold_from(self.faults.withhold_from);
+        self.batcher = b.status_handle();
+        let batcher_task = spawn_until_stopped(|rx| async move {
+            b.run(async move {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        let mut opts = bridge::executor_options(&self.seq_home, &cfg).unwrap();
+        opts.faults = ExecutorFaults {
+            wrong_output_root_at: self.faults.wrong_root_at,
+            skip_deposit: self.faults.skip_deposit,
+        };
+        let ex = Executor::connect(opts).await.unwrap();
+        let api = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let exec_task = spawn_until_stopped(|rx| async move {
+            ex.run(api, async move {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        self.tasks = vec![exec_task, batcher_task, seq_task];
+        self.node = Some(node);
+    }
+
+    /// Stops the executor first (so it proposes nothing more), then the batcher and the
+    /// sequencer, and closes the node.
+    pub async fn stop_rollup(&mut self) {
+        for t in self.tasks.drain(..) {
+            t.stop().await;
+        }
+        let node = self.node.take().expect("the rollup is running");
+        // The node's files close when the last handle goes (its RPC tasks end with it).
+        let start = std::time::Instant::now();
+        while Arc::strong_count(&node) > 1 {
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "the node is still held after its tasks stopped"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        drop(node);
+    }
+
     /// Starts (or restarts) the challenger on its own home and data dir.
     pub async fn start_challenger(&mut self) {
         let chome = self.dir.path().join("challenger");
