@@ -380,7 +380,10 @@ impl<A: ChainApp, S: RecordSource, D: DaClient> Deriver<A, S, D> {
                     .map(|id| id.hash);
                 if ours != Some(hash) {
                     return Err(bad(format!(
-                        "hash {hash} differs from the already derived block {}",
+                        "hash {hash} differs from the already derived block {}; a batch that \
+                         posts derived heights again with other blocks is what a sequencer rolled \
+                         back after an output deletion sends, and followers cannot yet switch to \
+                         the re-posted chain (derivation stops here)",
                         ours.map_or("none".into(), |h| h.to_string())
                     )));
                 }
