@@ -169,7 +169,10 @@ async fn bots(mi: &crate::manifest::MinitiaInfo, l1_next_deposit: Option<u64>) -
     );
     BotsStatus {
         batcher: b.map(|b| BatcherSummary {
-            lag_blocks: (u(&b, "l2_height") + 1).saturating_sub(u(&b, "next_height").max(1)),
+            lag_blocks: minitia_template::batcher::lag_blocks(
+                u(&b, "l2_height"),
+                u(&b, "next_height"),
+            ),
             last_batch: b["last_batch"].as_object().map(|l| {
                 format!(
                     "{}-{} via {}",

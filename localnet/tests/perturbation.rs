@@ -345,35 +345,33 @@ impl Follower {
                 .unwrap()
                 .port()
         };
-        let mut f = Follower {
-            child: Command::new("true").spawn().unwrap(),
+        let (rpc, json_rpc) = (port(), port());
+        Follower {
+            child: Self::spawn(minitia_home, data, rpc, json_rpc),
             home: minitia_home.to_path_buf(),
             data: data.to_path_buf(),
-            rpc: port(),
-            json_rpc: port(),
-        };
-        f.respawn();
-        f
+            rpc,
+            json_rpc,
+        }
     }
 
-    fn respawn(&mut self) {
-        let _ = self.child.wait();
+    fn spawn(home: &Path, data: &Path, rpc: u16, json_rpc: u16) -> std::process::Child {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(self.data.with_extension("log"))
+            .open(data.with_extension("log"))
             .unwrap();
-        self.child = Command::new(bins().minitia)
+        Command::new(bins().minitia)
             .args(["start", "--follow", "--home"])
-            .arg(&self.home)
-            .args(["--rpc.listen", &format!("127.0.0.1:{}", self.rpc)])
-            .args(["--json-rpc.listen", &format!("127.0.0.1:{}", self.json_rpc)])
-            .env("MINITIA_CHAIN_DATA_DIR", &self.data)
+            .arg(home)
+            .args(["--rpc.listen", &format!("127.0.0.1:{rpc}")])
+            .args(["--json-rpc.listen", &format!("127.0.0.1:{json_rpc}")])
+            .env("MINITIA_CHAIN_DATA_DIR", data)
             .env("NO_COLOR", "1")
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
-            .unwrap();
+            .unwrap()
     }
 
     fn signal(&mut self, sig: &str) {
@@ -383,7 +381,7 @@ impl Follower {
         if sig == "-KILL" || sig == "-TERM" {
             // What `up --restart` does for its own children.
             let _ = self.child.wait();
-            self.respawn();
+            self.child = Self::spawn(&self.home, &self.data, self.rpc, self.json_rpc);
         }
     }
 

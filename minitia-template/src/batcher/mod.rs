@@ -171,7 +171,7 @@ pub fn batcher_metrics(s: &BatcherStatus) -> String {
         "minitia_batcher_lag_blocks",
         "L2 blocks produced and not yet recorded in a batch.",
         Kind::Gauge,
-        (s.l2_height + 1).saturating_sub(s.next_height.max(1)) as f64,
+        s.lag_blocks() as f64,
     )
     .family(
         "minitia_batcher_batches",
@@ -214,14 +214,14 @@ pub async fn serve_metrics(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use axum::{http::header::CONTENT_TYPE, routing::get, Json};
+    use axum::{routing::get, Json};
     let s2 = status.clone();
     let app = axum::Router::new()
         .route(
             "/metrics",
             get(move || {
                 let text = batcher_metrics(&status.get());
-                async move { ([(CONTENT_TYPE, minitia_core::metrics::CONTENT_TYPE)], text) }
+                async move { crate::metrics_response(text) }
             }),
         )
         .route(
@@ -234,6 +234,18 @@ pub async fn serve_metrics(
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+impl BatcherStatus {
+    /// L2 blocks produced and not yet recorded in a batch.
+    pub fn lag_blocks(&self) -> u64 {
+        lag_blocks(self.l2_height, self.next_height)
+    }
+}
+
+/// L2 blocks up to `l2_height` not yet recorded when `next_height` is the first unrecorded.
+pub fn lag_blocks(l2_height: u64, next_height: u64) -> u64 {
+    (l2_height + 1).saturating_sub(next_height.max(1))
 }
 
 /// A shareable view of a running batcher's status.

@@ -1073,15 +1073,7 @@ fn router(me: Arc<Executor>) -> axum::Router {
                 let me = me.clone();
                 move || {
                     let me = me.clone();
-                    async move {
-                        (
-                            [(
-                                axum::http::header::CONTENT_TYPE,
-                                minitia_core::metrics::CONTENT_TYPE,
-                            )],
-                            executor_metrics(&me.status()),
-                        )
-                    }
+                    async move { crate::metrics_response(executor_metrics(&me.status())) }
                 }
             }),
         )

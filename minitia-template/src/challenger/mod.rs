@@ -1354,15 +1354,7 @@ pub async fn serve_status(
             "/metrics",
             get(move || {
                 let text = challenger_metrics(&lock(&m));
-                async move {
-                    (
-                        [(
-                            axum::http::header::CONTENT_TYPE,
-                            minitia_core::metrics::CONTENT_TYPE,
-                        )],
-                        text,
-                    )
-                }
+                async move { crate::metrics_response(text) }
             }),
         );
     axum::serve(listener, app)

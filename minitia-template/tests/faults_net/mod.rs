@@ -235,19 +235,14 @@ impl Net {
     pub async fn spawn_rollup(&mut self) {
         let cfg = self.cfg.clone();
         // The same RPC address as before a restart (the old listener is closed by then).
-        let listener = {
-            let mut tries = 0;
-            loop {
-                match tokio::net::TcpListener::bind(cfg.rpc.listen).await {
-                    Ok(l) => break l,
-                    Err(e) if tries < 50 => {
-                        tries += 1;
-                        let _ = e;
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                    }
-                    Err(e) => panic!("cannot bind {}: {e}", cfg.rpc.listen),
-                }
+        let mut tries = 0;
+        let listener = loop {
+            match tokio::net::TcpListener::bind(cfg.rpc.listen).await {
+                Ok(l) => break l,
+                Err(e) if tries == 50 => panic!("cannot bind {}: {e}", cfg.rpc.listen),
+                Err(_) => tries += 1,
             }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         };
         let node = minitia_template::run::open_node(&self.seq_home, &cfg).unwrap();
         let n = node.clone();
