@@ -2,11 +2,14 @@
 //! cosmrs builds and signs txs, tendermint-rpc's `HttpClient` talks to the server, and
 //! tendermint-light-client-verifier checks the headers.
 
+mod bank_node;
+
 use std::{sync::Arc, time::Duration};
+
+use bank_node::{account, key, signed_send as send_tx, DENOM};
 
 use cosmrs::{
     bank::MsgSend,
-    crypto::secp256k1::SigningKey,
     proto::cosmos::bank::v1beta1::{QueryBalanceRequest, QueryBalanceResponse},
     tx::{self, Fee, Msg, SignDoc, SignerInfo},
     AccountId, Coin,
@@ -19,15 +22,6 @@ use prost::Message;
 use tendermint_rpc::{client::CompatMode, Client, HttpClient};
 
 const CHAIN_ID: &str = "minitia-test-1";
-const DENOM: &str = "umin";
-
-fn key(n: u8) -> SigningKey {
-    SigningKey::from_slice(&[n; 32]).unwrap()
-}
-
-fn account(k: &SigningKey) -> AccountId {
-    k.public_key().account_id("init").unwrap()
-}
 
 fn genesis(funded: &[(AccountId, u128)]) -> (GenesisDoc, serde_json::Value) {
     let balances: Vec<_> = funded
@@ -109,40 +103,6 @@ fn client(url: &str) -> HttpClient {
         .compat_mode(CompatMode::V0_38)
         .build()
         .unwrap()
-}
-
-fn send_tx(
-    from: &SigningKey,
-    to: &AccountId,
-    amount: u128,
-    fee: u128,
-    gas: u64,
-    seq: u64,
-    acc_num: u64,
-    chain_id: &str,
-) -> Vec<u8> {
-    let msg = MsgSend {
-        from_address: account(from),
-        to_address: to.clone(),
-        amount: vec![Coin {
-            denom: DENOM.parse().unwrap(),
-            amount,
-        }],
-    }
-    .to_any()
-    .unwrap();
-    let body = tx::Body::new(vec![msg], "", 0u32);
-    let auth = SignerInfo::single_direct(Some(from.public_key()), seq).auth_info(
-        Fee::from_amount_and_gas(
-            Coin {
-                denom: DENOM.parse().unwrap(),
-                amount: fee,
-            },
-            gas,
-        ),
-    );
-    let doc = SignDoc::new(&body, &auth, &chain_id.parse().unwrap(), acc_num).unwrap();
-    doc.sign(from).unwrap().to_bytes().unwrap()
 }
 
 async fn balance(c: &HttpClient, addr: &AccountId) -> u128 {

@@ -66,13 +66,29 @@ pub fn app(opts: &NodeOptions) -> CosmosApp {
     CosmosApp::new(opts.genesis.app_config().unwrap(), vec![])
 }
 
-/// A signed `MsgSend` of `amount` umin from `from` (account sequence `seq`) to `to`.
+/// A signed `MsgSend` of `amount` umin from `from` (account sequence `seq`) to `to`, with
+/// fee 2000 umin, gas 200,000 and account number 0.
 pub fn send_tx(
     chain_id: &str,
     from: &SigningKey,
     to: &AccountId,
     amount: u128,
     seq: u64,
+) -> Vec<u8> {
+    signed_send(from, to, amount, 2000, 200_000, seq, 0, chain_id)
+}
+
+/// A signed `MsgSend` with every field chosen.
+#[allow(clippy::too_many_arguments)]
+pub fn signed_send(
+    from: &SigningKey,
+    to: &AccountId,
+    amount: u128,
+    fee: u128,
+    gas: u64,
+    seq: u64,
+    acc_num: u64,
+    chain_id: &str,
 ) -> Vec<u8> {
     let msg = MsgSend {
         from_address: account(from),
@@ -89,11 +105,11 @@ pub fn send_tx(
         Fee::from_amount_and_gas(
             Coin {
                 denom: DENOM.parse().unwrap(),
-                amount: 2000,
+                amount: fee,
             },
-            200_000u64,
+            gas,
         ),
     );
-    let doc = SignDoc::new(&body, &auth, &chain_id.parse().unwrap(), 0).unwrap();
+    let doc = SignDoc::new(&body, &auth, &chain_id.parse().unwrap(), acc_num).unwrap();
     doc.sign(from).unwrap().to_bytes().unwrap()
 }
