@@ -20,6 +20,28 @@ use super::{
 const BALANCE_PREFIX: &[u8] = b"bank/bal/";
 const SUPPLY_PREFIX: &[u8] = b"bank/supply/";
 const METADATA_PREFIX: &[u8] = b"bank/meta/";
+const DENOM_INDEX_PREFIX: &[u8] = b"bank/denom/";
+
+/// The object address Initia gives a coin: `sha3_256(0x1 (32 bytes) || denom || 0xFE)`, the
+/// address of the named object `denom` created by `0x1` — Initia's
+/// `coin::metadata(@0x1, denom)`. The Move VM names coins by it (`Object<Metadata>`).
+pub fn denom_object_address(denom: &str) -> [u8; 32] {
+    use sha3::Digest;
+    let mut one = [0u8; 32];
+    one[31] = 1;
+    sha3::Sha3_256::new()
+        .chain_update(one)
+        .chain_update(denom.as_bytes())
+        .chain_update([0xFE])
+        .finalize()
+        .into()
+}
+
+/// `bank/denom/` + [`denom_object_address`] → denom: written when a denom is first minted,
+/// so that execution can resolve a coin's object address without iterating state.
+pub fn denom_index_key(object_address: &[u8; 32]) -> Vec<u8> {
+    [DENOM_INDEX_PREFIX, object_address.as_slice()].concat()
+}
 
 /// `bank/bal/` + address + denom → amount (u128 big-endian).
 pub fn balance_key(addr: &Address, denom: &str) -> Vec<u8> {
@@ -49,7 +71,9 @@ pub fn balance(ctx: &mut Ctx<'_>, addr: &Address, denom: &str) -> ExecResult<u12
     }
 }
 
-fn set_balance(ctx: &mut Ctx<'_>, addr: &Address, denom: &str, amount: u128) -> ExecResult<()> {
+/// Sets a balance directly (supply unchanged): for engines whose own transfers keep supply,
+/// such as the Move VM's coin natives. Zero deletes the entry.
+pub fn set_balance(ctx: &mut Ctx<'_>, addr: &Address, denom: &str, amount: u128) -> ExecResult<()> {
     if amount == 0 {
         ctx.delete(balance_key(addr, denom))
     } else {
@@ -124,14 +148,19 @@ pub fn send(ctx: &mut Ctx<'_>, from: &Address, to: &Address, coins: &[Coin]) -> 
 pub fn mint(ctx: &mut Ctx<'_>, to: &Address, coins: &[Coin]) -> ExecResult<()> {
     for c in coins {
         add_balance(ctx, to, c)?;
-        let s = supply(ctx, &c.denom)?
-            .checked_add(c.amount)
-            .ok_or_else(|| {
-                sdk(
-                    code::INVALID_COINS,
-                    format!("supply of {} would overflow", c.denom),
-                )
-            })?;
+        let before = supply(ctx, &c.denom)?;
+        if before == 0 {
+            ctx.set(
+                denom_index_key(&denom_object_address(&c.denom)),
+                c.denom.as_bytes().to_vec(),
+            )?;
+        }
+        let s = before.checked_add(c.amount).ok_or_else(|| {
+            sdk(
+                code::INVALID_COINS,
+                format!("supply of {} would overflow", c.denom),
+            )
+        })?;
         ctx.set(supply_key(&c.denom), s.to_be_bytes().to_vec())?;
     }
     auth::ensure_account(ctx, to)?;
@@ -497,4 +526,19 @@ fn metadata_from_json(v: &serde_json::Value) -> Result<pb::Metadata, String> {
         uri: s("uri"),
         uri_hash: s("uri_hash"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn denom_object_address_is_initias_coin_metadata_address() {
+        // Initia's `coin::metadata(@0x1, "uinit")`, as seen in its chain's events and apps.
+        assert_eq!(
+            hex::encode(denom_object_address("uinit")),
+            "8e4733bdabcf7d4afc3d14f0dd46c9bf52fb0fce9e4b996c939e195b8bc891d9"
+        );
+        assert_ne!(denom_object_address("uinit"), denom_object_address("umin"));
+    }
 }
