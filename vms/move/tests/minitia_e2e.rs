@@ -1,9 +1,11 @@
 //! Move minitia end to end: a chain node with the Move module, driven through its CometBFT
 //! RPC by cosmrs-signed txs carrying Initia's `initia.move.v1` messages.
 //!
-//! Genesis publishes this crate's self-written `0x1` std modules (tests/move-build); the
-//! test module `bank` (compiled for `0x42`) is re-addressed to Alice's account by editing
-//! its address table, then published by Alice, executed and read back by a view query.
+//! Genesis publishes the built-in `0x1` framework (`vms/move/framework`); the test module
+//! `bank` (compiled for `0x42` against the test std shims, which the framework's signatures
+//! cover) is re-addressed to Alice's account by editing its address table, then published by
+//! Alice, executed and read back by a view query. The chain's coin is a Move fungible asset:
+//! `0x1::coin` moves the bank's own balances.
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
@@ -50,31 +52,6 @@ fn build_dir() -> PathBuf {
 }
 
 /// Base64 of every `0x1` module in tests/move-build.
-fn std_modules() -> Vec<String> {
-    let mut out = Vec::new();
-    let mut paths: Vec<_> = std::fs::read_dir(build_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "mv"))
-        .collect();
-    paths.sort();
-    for p in paths {
-        let bytes = std::fs::read(&p).unwrap();
-        let m = deserialize_module(&bytes).unwrap();
-        let addr = m.address_identifiers[m.module_handles[m.self_module_handle_idx.0 as usize]
-            .address
-            .0 as usize];
-        if addr == address_from_u64(1) {
-            out.push(b64(&bytes));
-        }
-    }
-    out
-}
-
-fn b64(data: &[u8]) -> String {
-    String::from_utf8(minitia_vm_move::interpreter::framework::base64_encode_bytes(data)).unwrap()
-}
-
 /// Replaces address `from` by `to` in a module's address table.
 fn readdress_module(bytes: &[u8], from: [u8; 32], to: [u8; 32]) -> Vec<u8> {
     let mut m = deserialize_module(bytes).unwrap();
@@ -101,7 +78,7 @@ fn genesis(funded: &[(AccountId, u128)]) -> (GenesisDoc, serde_json::Value) {
         "app_state": {
             "chain": {"bech32_prefix": "init", "fee_denom": DENOM, "min_gas_price": "0.01", "max_tx_bytes": 1048576, "max_tx_gas": 10000000},
             "bank": {"balances": balances},
-            "move": {"modules": std_modules()}
+            "move": {}
         }
     });
     (serde_json::from_value(json.clone()).unwrap(), json)
@@ -205,14 +182,25 @@ fn any<M: Message>(type_url: &str, m: &M) -> Any {
 }
 
 fn execute(sender: &AccountId, module_addr: &AccountId, function: &str, args: Vec<Vec<u8>>) -> Any {
+    execute_at(sender, module_addr.as_ref(), "bank", function, vec![], args)
+}
+
+fn execute_at(
+    sender: &AccountId,
+    module_address: &str,
+    module: &str,
+    function: &str,
+    type_args: Vec<String>,
+    args: Vec<Vec<u8>>,
+) -> Any {
     any(
         MSG_EXECUTE,
         &MsgExecute {
             sender: sender.to_string(),
-            module_address: module_addr.to_string(),
-            module_name: "bank".into(),
+            module_address: module_address.into(),
+            module_name: module.into(),
             function_name: function.into(),
-            type_args: vec![],
+            type_args,
             args,
         },
     )
@@ -248,9 +236,23 @@ async fn view(
     function: &str,
     args: Vec<Vec<u8>>,
 ) -> String {
+    let addr = format!("0x{}", hex(&move_addr(module_addr)));
+    view_at(c, &addr, "bank", function, args)
+        .await
+        .unwrap_or_else(|log| panic!("view failed: {log}"))
+}
+
+/// A view function's JSON result, or the query's log when it fails.
+async fn view_at(
+    c: &HttpClient,
+    address: &str,
+    module: &str,
+    function: &str,
+    args: Vec<Vec<u8>>,
+) -> Result<String, String> {
     let req = QueryViewFunctionRequest {
-        address: format!("0x{}", hex(&move_addr(module_addr))),
-        module_name: "bank".into(),
+        address: address.into(),
+        module_name: module.into(),
         function_name: function.into(),
         type_args: vec![],
         args,
@@ -264,10 +266,12 @@ async fn view(
         )
         .await
         .unwrap();
-    assert!(r.code.is_ok(), "view failed: {}", r.log);
-    QueryViewFunctionResponse::decode(r.value.as_slice())
+    if r.code.is_err() {
+        return Err(r.log);
+    }
+    Ok(QueryViewFunctionResponse::decode(r.value.as_slice())
         .unwrap()
-        .data
+        .data)
 }
 
 fn hex(b: &[u8]) -> String {
@@ -433,4 +437,187 @@ async fn publish_execute_view_transfer_and_script() {
     assert!(log.contains("public function close was removed"), "{log}");
     // The old code still runs.
     assert_eq!(view(&c, &alice, "balance", vec![alice_arg]).await, "\"70\"");
+}
+
+/// BCS of a Move `String`.
+fn bcs_string(s: &str) -> Vec<u8> {
+    assert!(s.len() < 128, "one-byte ULEB length");
+    [vec![s.len() as u8], s.as_bytes().to_vec()].concat()
+}
+
+/// The bank's balance of `who` in `DENOM`, through the SDK's bank query.
+async fn bank_balance(c: &HttpClient, who: &AccountId) -> u128 {
+    use cosmrs::proto::cosmos::bank::v1beta1::{QueryBalanceRequest, QueryBalanceResponse};
+    let req = QueryBalanceRequest {
+        address: who.to_string(),
+        denom: DENOM.into(),
+    };
+    let r = c
+        .abci_query(
+            Some("/cosmos.bank.v1beta1.Query/Balance".into()),
+            req.encode_to_vec(),
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+    assert!(r.code.is_ok(), "{}", r.log);
+    let coin = QueryBalanceResponse::decode(r.value.as_slice())
+        .unwrap()
+        .balance
+        .unwrap();
+    coin.amount.parse().unwrap()
+}
+
+async fn coin_balance(c: &HttpClient, who: &AccountId, metadata: &[u8; 32]) -> u128 {
+    let json = view_at(
+        c,
+        "0x1",
+        "coin",
+        "balance",
+        vec![move_addr(who).to_vec(), metadata.to_vec()],
+    )
+    .await
+    .unwrap();
+    serde_json::from_str::<String>(&json)
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_native_coin_is_a_move_fungible_asset_over_the_bank() {
+    let (alice_key, bob_key) = (key(1), key(2));
+    let (alice, bob) = (account(&alice_key), account(&bob_key));
+    let n = start(&[(alice.clone(), 10_000_000), (bob.clone(), 10_000_000)]).await;
+    let c = client(&n.url);
+
+    // The coin's metadata object is Initia's address for `coin::metadata(@0x1, "umin")`.
+    let metadata = minitia_chain::app::bank::denom_object_address(DENOM);
+    let json = view_at(
+        &c,
+        "0x1",
+        "coin",
+        "denom_to_metadata",
+        vec![bcs_string(DENOM)],
+    )
+    .await
+    .unwrap();
+    let inner: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        inner["inner"],
+        minitia_vm_move::types::short_address(&metadata),
+        "{json}"
+    );
+    let json = view_at(
+        &c,
+        "0x1",
+        "coin",
+        "metadata_to_denom",
+        vec![metadata.to_vec()],
+    )
+    .await
+    .unwrap();
+    assert_eq!(json, format!("\"{DENOM}\""));
+    // A denom the bank never minted is no coin: `error::not_found(1)`.
+    let log = view_at(
+        &c,
+        "0x1",
+        "coin",
+        "denom_to_metadata",
+        vec![bcs_string("nope")],
+    )
+    .await
+    .unwrap_err();
+    assert!(log.contains(&format!("code={}", 0x6_0001)), "{log}");
+
+    // Move sees the bank's balances.
+    assert_eq!(coin_balance(&c, &alice, &metadata).await, 10_000_000);
+    assert_eq!(bank_balance(&c, &alice).await, 10_000_000);
+
+    // `0x1::coin::transfer` as initia.js builds it moves bank balances.
+    let amount: u64 = 1_234_567;
+    let transfer = execute_at(
+        &alice,
+        "0x1",
+        "coin",
+        "transfer",
+        vec![],
+        vec![
+            move_addr(&bob).to_vec(),
+            metadata.to_vec(),
+            amount.to_le_bytes().to_vec(),
+        ],
+    );
+    let (code, _, log) = submit(&c, sign(&alice_key, vec![transfer], 0, 0)).await;
+    assert_eq!(code, 0, "coin::transfer failed: {log}");
+    let alice_now = 10_000_000 - FEE - u128::from(amount);
+    let bob_now = 10_000_000 + u128::from(amount);
+    assert_eq!(bank_balance(&c, &alice).await, alice_now);
+    assert_eq!(bank_balance(&c, &bob).await, bob_now);
+    assert_eq!(coin_balance(&c, &bob, &metadata).await, bob_now);
+
+    // More than the balance aborts with `fungible_asset::EINSUFFICIENT_BALANCE` and moves
+    // nothing: CheckTx runs the message, so the tx is refused before it takes a fee or a
+    // sequence.
+    let too_much = execute_at(
+        &alice,
+        "0x1",
+        "coin",
+        "transfer",
+        vec![],
+        vec![
+            move_addr(&bob).to_vec(),
+            metadata.to_vec(),
+            (alice_now as u64).to_le_bytes().to_vec(),
+        ],
+    );
+    let (code, space, log) = submit(&c, sign(&alice_key, vec![too_much], 1, 0)).await;
+    assert_eq!((code, space.as_str()), (4, "move"), "{log}");
+    assert!(log.contains(&format!("code={}", 0x1_0004)), "{log}");
+    assert_eq!(bank_balance(&c, &alice).await, alice_now);
+    assert_eq!(bank_balance(&c, &bob).await, bob_now);
+
+    // The generic primary-store API, `transfer<Metadata>(sender, metadata, to, amount)`.
+    let back = execute_at(
+        &bob,
+        "0x1",
+        "primary_fungible_store",
+        "transfer",
+        vec!["0x1::fungible_asset::Metadata".into()],
+        vec![
+            metadata.to_vec(),
+            move_addr(&alice).to_vec(),
+            1_000u64.to_le_bytes().to_vec(),
+        ],
+    );
+    let (code, _, log) = submit(&c, sign(&bob_key, vec![back], 0, 1)).await;
+    assert_eq!(code, 0, "primary_fungible_store::transfer failed: {log}");
+    assert_eq!(bank_balance(&c, &alice).await, alice_now + 1_000);
+    assert_eq!(bank_balance(&c, &bob).await, bob_now - FEE - 1_000);
+
+    // A Cosmos MsgSend and Move see one balance.
+    let send = cosmrs::bank::MsgSend {
+        from_address: alice.clone(),
+        to_address: bob.clone(),
+        amount: vec![Coin {
+            denom: DENOM.parse().unwrap(),
+            amount: 5,
+        }],
+    };
+    let (code, _, log) = submit(
+        &c,
+        sign(
+            &alice_key,
+            vec![cosmrs::tx::Msg::to_any(&send).unwrap()],
+            1,
+            0,
+        ),
+    )
+    .await;
+    assert_eq!(code, 0, "{log}");
+    assert_eq!(
+        coin_balance(&c, &alice, &metadata).await,
+        alice_now - FEE + 1_000 - 5
+    );
 }

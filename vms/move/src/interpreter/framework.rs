@@ -1,6 +1,6 @@
 //! Natives of the Initia framework modules at `0x1` that a minitia needs: `type_info`,
-//! `event`, `block`, `base64`, `keccak`, `table`, `account` (address/signer creation) and
-//! `object::exists_at`.
+//! `event`, `block`, `base64`, `keccak`, `table`, `account` (address/signer creation),
+//! `object::exists_at`, and `coin`: the host's bank coins as fungible assets.
 //!
 //! Abort codes were checked against Initia's VM by the differential suite
 //! (`tests/move-src/sources/d_framework.move`): bad input aborts with
@@ -24,6 +24,27 @@ use crate::types::{StructTag, Type, TypeTag};
 pub const EINVALID_ARGUMENT: u64 = 0x1_0064;
 /// `error::invalid_argument(101)`: missing table entry.
 pub const ENOT_FOUND: u64 = 0x1_0065;
+
+/// `error::not_found(1)`: no coin has this metadata address.
+pub const ECOIN_NOT_FOUND: u64 = 0x6_0001;
+/// `error::invalid_argument(4)`: the balance is smaller than the amount withdrawn (Initia's
+/// `fungible_asset::EINSUFFICIENT_BALANCE`).
+pub const EINSUFFICIENT_BALANCE: u64 = 0x1_0004;
+/// `error::invalid_argument(7)`: the host cannot keep coins at this address (a Cosmos bank
+/// account is 20 bytes: the first 12 of the Move address must be zero).
+pub const ENOT_COIN_ACCOUNT: u64 = 0x1_0007;
+/// `error::out_of_range(5)`: a balance or deposit does not fit the bank's amount, or a
+/// balance does not fit `u64` (Move's fungible-asset amount).
+pub const EAMOUNT_OUT_OF_RANGE: u64 = 0x2_0005;
+
+/// Coin balances a session changed: `(account, denom)` to the new balance.
+pub type CoinChangeSet = BTreeMap<(AccountAddress, String), u128>;
+
+#[derive(Debug)]
+struct CoinSlot {
+    original: u128,
+    current: u128,
+}
 
 /// Facts about the current block and transaction, provided by the host. Natives read
 /// nothing else, so execution stays deterministic.
@@ -67,6 +88,8 @@ pub struct Extensions {
     pub events: Vec<Event>,
     tables: BTreeMap<(AccountAddress, Vec<u8>), TableSlot>,
     handles_created: u64,
+    coins: BTreeMap<(AccountAddress, String), CoinSlot>,
+    denoms: BTreeMap<AccountAddress, Option<String>>,
 }
 
 impl Extensions {
@@ -95,6 +118,55 @@ impl Extensions {
             }
         }
         Ok(out)
+    }
+
+    /// Coin balances whose value changed.
+    pub fn coin_changes(&self) -> CoinChangeSet {
+        self.coins
+            .iter()
+            .filter(|(_, s)| s.current != s.original)
+            .map(|(k, s)| (k.clone(), s.current))
+            .collect()
+    }
+
+    fn denom(
+        &mut self,
+        storage: &dyn Storage,
+        metadata: AccountAddress,
+    ) -> Result<Option<String>, NativeError> {
+        if let Some(d) = self.denoms.get(&metadata) {
+            return Ok(d.clone());
+        }
+        let d = storage
+            .coin_denom(&metadata)
+            .map_err(|reason| NativeError::Vm(crate::errors::VmError::Storage { reason }))?;
+        self.denoms.insert(metadata, d.clone());
+        Ok(d)
+    }
+
+    fn coin(
+        &mut self,
+        storage: &dyn Storage,
+        account: AccountAddress,
+        denom: String,
+    ) -> Result<&mut CoinSlot, NativeError> {
+        let k = (account, denom);
+        if !self.coins.contains_key(&k) {
+            let original = storage
+                .coin_balance(&account, &k.1)
+                .map_err(|reason| NativeError::Vm(crate::errors::VmError::Storage { reason }))?
+                .ok_or(NativeError::Abort(ENOT_COIN_ACCOUNT))?;
+            self.coins.insert(
+                k.clone(),
+                CoinSlot {
+                    original,
+                    current: original,
+                },
+            );
+        }
+        self.coins
+            .get_mut(&k)
+            .ok_or_else(|| NativeError::Invariant("coin slot vanished".into()))
     }
 
     fn slot(
@@ -168,6 +240,22 @@ pub fn find(module: &str, function: &str) -> Option<NativeFn> {
             )),
         },
         ("object", "exists_at") => object_exists_at,
+        ("coin", "native_balance") => coin_balance,
+        ("coin", "native_withdraw") => |ctx, _, args| coin_move(ctx, args, false),
+        ("coin", "native_deposit") => |ctx, _, args| coin_move(ctx, args, true),
+        ("coin", "native_denom") => |ctx, _, args| {
+            let metadata = address_arg(&args, 0)?;
+            match ctx.ext.denom(ctx.storage, metadata)? {
+                Some(d) => Ok(vec![string(d.as_bytes())]),
+                None => Err(NativeError::Abort(ECOIN_NOT_FOUND)),
+            }
+        },
+        ("coin", "native_is_coin") => |ctx, _, args| {
+            let metadata = address_arg(&args, 0)?;
+            Ok(vec![Value::Bool(
+                ctx.ext.denom(ctx.storage, metadata)?.is_some(),
+            )])
+        },
         ("table", "new_table_handle") => new_table_handle,
         ("table", "add_box") => add_box,
         ("table", "borrow_box") => |ctx, tys, args| borrow_box(ctx, tys, args, false),
@@ -350,6 +438,64 @@ fn base64_decode(
     base64_decode_bytes(&data)
         .map(|d| vec![bytes(&d)])
         .ok_or(NativeError::Abort(EINVALID_ARGUMENT))
+}
+
+fn address_arg(args: &[Value], i: usize) -> Result<AccountAddress, NativeError> {
+    match args.get(i) {
+        Some(Value::Address(a)) => Ok(*a),
+        other => Err(NativeError::Invariant(format!(
+            "argument {i}: expected an address, got {other:?}"
+        ))),
+    }
+}
+
+fn u64_arg(args: &[Value], i: usize) -> Result<u64, NativeError> {
+    match args.get(i) {
+        Some(Value::U64(n)) => Ok(*n),
+        other => Err(NativeError::Invariant(format!(
+            "argument {i}: expected a u64, got {other:?}"
+        ))),
+    }
+}
+
+/// `coin::native_balance(account, metadata)`: 0 for a metadata address of no coin.
+fn coin_balance(
+    ctx: &mut NativeContext<'_>,
+    _: &[Type],
+    args: Vec<Value>,
+) -> Result<Vec<Value>, NativeError> {
+    let (account, metadata) = (address_arg(&args, 0)?, address_arg(&args, 1)?);
+    let Some(denom) = ctx.ext.denom(ctx.storage, metadata)? else {
+        return Ok(vec![Value::U64(0)]);
+    };
+    let have = ctx.ext.coin(ctx.storage, account, denom)?.current;
+    let have = u64::try_from(have).map_err(|_| NativeError::Abort(EAMOUNT_OUT_OF_RANGE))?;
+    Ok(vec![Value::U64(have)])
+}
+
+/// `coin::native_withdraw` / `native_deposit(account, metadata, amount)`.
+fn coin_move(
+    ctx: &mut NativeContext<'_>,
+    args: Vec<Value>,
+    deposit: bool,
+) -> Result<Vec<Value>, NativeError> {
+    let (account, metadata) = (address_arg(&args, 0)?, address_arg(&args, 1)?);
+    let amount = u128::from(u64_arg(&args, 2)?);
+    let denom = ctx
+        .ext
+        .denom(ctx.storage, metadata)?
+        .ok_or(NativeError::Abort(ECOIN_NOT_FOUND))?;
+    let slot = ctx.ext.coin(ctx.storage, account, denom)?;
+    slot.current = if deposit {
+        slot.current
+            .checked_add(amount)
+            .ok_or(NativeError::Abort(EAMOUNT_OUT_OF_RANGE))?
+    } else {
+        slot.current
+            .checked_sub(amount)
+            .ok_or(NativeError::Abort(EINSUFFICIENT_BALANCE))?
+    };
+    Ok(vec![])
 }
 
 fn object_exists_at(

@@ -27,7 +27,7 @@ use crate::file_format::{
 use crate::loader::{LoadedModule, ModuleCache};
 use crate::types::{ModuleId, Type, TypeTag};
 
-pub use framework::{Env, Event, Extensions, TableChangeSet};
+pub use framework::{CoinChangeSet, Env, Event, Extensions, TableChangeSet};
 pub use gas::GasMeter;
 pub use storage::{ChangeSet, DataCache, InMemoryStorage, Storage};
 pub use value::{Layout, Reference, Value};
@@ -46,13 +46,16 @@ pub struct Session<'a> {
     ext: Extensions,
 }
 
-/// Everything a session changed: resource writes, table entry writes and events.
+/// Everything a session changed: resource writes, table entry writes, coin balances and
+/// events.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Effects {
     /// Resource writes.
     pub resources: ChangeSet,
     /// Table entry writes.
     pub tables: TableChangeSet,
+    /// New coin balances (the host's bank applies them).
+    pub coins: CoinChangeSet,
     /// Events in emission order.
     pub events: Vec<Event>,
 }
@@ -102,6 +105,7 @@ impl<'a> Session<'a> {
         Ok(Effects {
             resources,
             tables,
+            coins: self.ext.coin_changes(),
             events: self.ext.events,
         })
     }

@@ -28,6 +28,21 @@ pub trait Storage {
         let _ = (handle, key);
         Ok(None)
     }
+
+    /// The denom of the host's coin whose metadata object address is `metadata`, if any.
+    /// Hosts without coins keep the default.
+    fn coin_denom(&self, metadata: &AccountAddress) -> Result<Option<String>, String> {
+        let _ = metadata;
+        Ok(None)
+    }
+
+    /// The balance of `account` in `denom`, or `None` if the host cannot keep coins at that
+    /// address (a Cosmos bank holds 20-byte accounts only). Hosts without coins keep the
+    /// default.
+    fn coin_balance(&self, account: &AccountAddress, denom: &str) -> Result<Option<u128>, String> {
+        let _ = (account, denom);
+        Ok(None)
+    }
 }
 
 /// Resource writes of a session: `Some(bytes)` to write, `None` to delete. Ordered by

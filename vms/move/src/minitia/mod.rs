@@ -11,6 +11,12 @@
 //! | `move/tbl/` ‖ table handle(32) ‖ BCS key | table entry, BCS |
 //! | `move/session` | sessions run so far (u64 BE), seeds fresh table handles |
 //!
+//! Coins are the bank's own balances (`bank/bal/`): `0x1::coin` reads and moves them through
+//! natives, so a Cosmos `MsgSend`, a bridge deposit or withdrawal, and a Move transfer all see
+//! one balance. A coin's `Object<Metadata>` address is Initia's
+//! `sha3_256(0x1 || denom || 0xFE)` ([`minitia_chain::app::bank::denom_object_address`]).
+//! Genesis installs the built-in `0x1` framework ([`stdlib`]) before any genesis modules.
+//!
 //! Account addresses (20 bytes) are left-padded with zeros to Move's 32 bytes, as on Initia.
 //! Modules are verified when published; stored code is only bounds-checked when loaded.
 //! Decoded modules are memoised by the SHA-256 of their bytes, so the memo can never serve
@@ -18,6 +24,7 @@
 
 pub mod args;
 pub mod proto;
+pub mod stdlib;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -25,6 +32,7 @@ use std::sync::Mutex;
 
 use cosmrs::Any;
 use minitia_chain::app::{
+    auth, bank,
     config::AppConfig,
     ctx::Ctx,
     errors::{code, sdk, ExecError, ExecResult},
@@ -150,6 +158,70 @@ impl Storage for StateStorage<'_> {
         key: &[u8],
     ) -> Result<Option<Vec<u8>>, String> {
         self.0.read(&table_key(handle, key))
+    }
+
+    fn coin_denom(&self, metadata: &AccountAddress) -> Result<Option<String>, String> {
+        self.0
+            .read(&bank::denom_index_key(metadata))?
+            .map(|d| String::from_utf8(d).map_err(|_| "stored denom is not UTF-8".to_string()))
+            .transpose()
+    }
+
+    fn coin_balance(&self, account: &AccountAddress, denom: &str) -> Result<Option<u128>, String> {
+        let Some(addr) = bank_account(account) else {
+            return Ok(None);
+        };
+        match self.0.read(&bank::balance_key(&addr, denom))? {
+            None => Ok(Some(0)),
+            Some(b) => <[u8; 16]>::try_from(b.as_slice())
+                .map(|b| Some(u128::from_be_bytes(b)))
+                .map_err(|_| "stored amount is not 16 bytes".to_string()),
+        }
+    }
+}
+
+/// The bank account behind a Move address: its last 20 bytes, when the first 12 are zero.
+fn bank_account(a: &AccountAddress) -> Option<Address> {
+    if a[..12].iter().any(|b| *b != 0) {
+        return None;
+    }
+    <[u8; 20]>::try_from(&a[12..]).ok().map(Address)
+}
+
+/// Whether a message may pass a value of `ty`: primitives, vectors of them, and Initia's
+/// allowed structs. Any other struct would let a caller forge values only its module may
+/// create (a `FungibleAsset` passed to a script, say).
+fn is_arg_type(ty: &Type) -> bool {
+    match ty {
+        Type::Bool
+        | Type::U8
+        | Type::U16
+        | Type::U32
+        | Type::U64
+        | Type::U128
+        | Type::U256
+        | Type::Address => true,
+        Type::Vector(t) => is_arg_type(t),
+        Type::Struct {
+            module,
+            name,
+            type_args,
+        } => {
+            let std = module.address == crate::types::address_from_u64(1);
+            match (module.name.as_str(), name.as_str()) {
+                ("string", "String")
+                | ("fixed_point32", "FixedPoint32")
+                | ("fixed_point64", "FixedPoint64")
+                | ("object", "Object")
+                    if std =>
+                {
+                    true
+                }
+                ("option", "Option") if std => type_args.iter().all(is_arg_type),
+                _ => false,
+            }
+        }
+        Type::Signer | Type::Reference(_) | Type::MutableReference(_) | Type::TyParam(_) => false,
     }
 }
 
@@ -350,10 +422,7 @@ impl MoveModule {
             let ty = Type::from_token(&module_for_params, tok)
                 .subst(&ty_args)
                 .ok_or_else(|| err(errcode::INVALID_ARGUMENT, "bad type arguments"))?;
-            if matches!(
-                ty,
-                Type::Reference(_) | Type::MutableReference(_) | Type::Signer
-            ) {
+            if !is_arg_type(&ty) {
                 return Err(err(
                     errcode::INVALID_ARGUMENT,
                     format!("argument {i} of type {ty} cannot be passed in a message"),
@@ -467,6 +536,7 @@ impl MoveModule {
                 None => ctx.delete(key)?,
             }
         }
+        apply_coin_changes(ctx, run.effects.coins)?;
         for e in run.effects.events {
             let data = event_json(&run.cache, &e.type_tag, &e.data);
             ctx.emit(
@@ -574,6 +644,63 @@ impl MoveModule {
 }
 
 /// Module ids of `code` in message order (the binaries were already checked).
+/// Writes a session's new coin balances to the bank, with the SDK's `coin_spent` /
+/// `coin_received` events. Move transfers never create or destroy coins (a `FungibleAsset`
+/// cannot be dropped or stored), so the changes must sum to zero per denom; anything else is
+/// refused rather than minted.
+fn apply_coin_changes(
+    ctx: &mut Ctx<'_>,
+    coins: crate::interpreter::CoinChangeSet,
+) -> ExecResult<()> {
+    let mut net: BTreeMap<&str, i128> = BTreeMap::new();
+    let mut moves = Vec::with_capacity(coins.len());
+    for ((account, denom), new) in &coins {
+        let addr = bank_account(account).ok_or_else(|| {
+            ExecError::Fatal(minitia_core::EngineError::Invariant(format!(
+                "coin balance changed at non-bank address {}",
+                short_address(account)
+            )))
+        })?;
+        let old = bank::balance(ctx, &addr, denom)?;
+        let delta = i128::try_from(*new)
+            .ok()
+            .zip(i128::try_from(old).ok())
+            .and_then(|(n, o)| n.checked_sub(o))
+            .ok_or_else(|| err(errcode::EXECUTION, format!("{denom} balance out of range")))?;
+        let sum = net.entry(denom.as_str()).or_default();
+        *sum = sum
+            .checked_add(delta)
+            .ok_or_else(|| err(errcode::EXECUTION, format!("{denom} change out of range")))?;
+        moves.push((addr, denom, old, *new));
+    }
+    if let Some((denom, n)) = net.iter().find(|(_, n)| **n != 0) {
+        return Err(err(
+            errcode::EXECUTION,
+            format!("coin changes do not balance: {denom} would change supply by {n}"),
+        )
+        .into());
+    }
+    let p = ctx.config.bech32_prefix.clone();
+    for (addr, denom, old, new) in moves {
+        bank::set_balance(ctx, &addr, denom, new)?;
+        if new > old {
+            auth::ensure_account(ctx, &addr)?;
+            ctx.emit(
+                Event::new("coin_received")
+                    .attr("receiver", addr.to_bech32(&p))
+                    .attr("amount", format!("{}{denom}", new - old)),
+            );
+        } else {
+            ctx.emit(
+                Event::new("coin_spent")
+                    .attr("spender", addr.to_bech32(&p))
+                    .attr("amount", format!("{}{denom}", old - new)),
+            );
+        }
+    }
+    Ok(())
+}
+
 fn ids_in_order(code: &[Vec<u8>]) -> ExecResult<Vec<ModuleId>> {
     code.iter()
         .map(|b| {
@@ -834,10 +961,19 @@ impl Module for MoveModule {
     }
 
     fn init_genesis(&self, ctx: &mut Ctx<'_>, state: &serde_json::Value) -> ExecResult<()> {
-        let Some(list) = state.get("modules").and_then(|m| m.as_array()) else {
-            return Ok(());
+        // The built-in framework first; then any modules the genesis file adds.
+        let mut code: Vec<Vec<u8>> = stdlib::FRAMEWORK.iter().map(|(_, b)| b.to_vec()).collect();
+        let list = match state.get("modules") {
+            None => &vec![],
+            Some(serde_json::Value::Array(list)) => list,
+            Some(_) => {
+                return Err(err(
+                    errcode::INVALID_ARGUMENT,
+                    "genesis `move.modules` must be a list of base64 modules",
+                )
+                .into())
+            }
         };
-        let mut code = Vec::with_capacity(list.len());
         for (i, item) in list.iter().enumerate() {
             let b64 = item.as_str().ok_or_else(|| {
                 err(
@@ -854,15 +990,20 @@ impl Module for MoveModule {
                 })?;
             code.push(bytes);
         }
-        if code.is_empty() {
-            return Ok(());
-        }
         // Genesis publishes in dependency order, at the modules' own addresses.
         let mut decoded: Vec<(ModuleId, Vec<u8>, CompiledModule)> = Vec::new();
         for (i, bytes) in code.into_iter().enumerate() {
             let m = crate::load_verified_module(&bytes)
                 .map_err(|e| err(errcode::INVALID_MODULE, format!("genesis module {i}: {e}")))?;
-            decoded.push((ModuleId::of(&m), bytes, m));
+            let id = ModuleId::of(&m);
+            if decoded.iter().any(|(d, _, _)| *d == id) {
+                return Err(err(
+                    errcode::INVALID_MODULE,
+                    format!("genesis module {id} is published twice (or replaces the built-in framework)"),
+                )
+                .into());
+            }
+            decoded.push((id, bytes, m));
         }
         let mut check = ModuleCache::new();
         let order = check
@@ -878,5 +1019,64 @@ impl Module for MoveModule {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn st(module: &str, name: &str, type_args: Vec<Type>) -> Type {
+        Type::Struct {
+            module: ModuleId::new(crate::types::address_from_u64(1), module),
+            name: name.into(),
+            type_args,
+        }
+    }
+
+    #[test]
+    fn messages_may_pass_only_primitives_and_initias_allowed_structs() {
+        let string = st("string", "String", vec![]);
+        for ok in [
+            Type::U64,
+            Type::Address,
+            Type::Vector(Box::new(Type::U8)),
+            string.clone(),
+            st(
+                "object",
+                "Object",
+                vec![st("fungible_asset", "Metadata", vec![])],
+            ),
+            st("option", "Option", vec![string.clone()]),
+            Type::Vector(Box::new(string)),
+        ] {
+            assert!(is_arg_type(&ok), "{ok} should be allowed");
+        }
+        // A fungible asset (or any module's own struct) would be forged from bytes.
+        let fa = st("fungible_asset", "FungibleAsset", vec![]);
+        let foreign = Type::Struct {
+            module: ModuleId::new(crate::types::address_from_u64(0x42), "string"),
+            name: "String".into(),
+            type_args: vec![],
+        };
+        for bad in [
+            fa.clone(),
+            Type::Vector(Box::new(fa.clone())),
+            st("option", "Option", vec![fa]),
+            foreign,
+            Type::Signer,
+            Type::Reference(Box::new(Type::U64)),
+        ] {
+            assert!(!is_arg_type(&bad), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn bank_accounts_are_the_last_20_bytes_of_zero_padded_addresses() {
+        let mut a = [0u8; 32];
+        a[12..].copy_from_slice(&[7u8; 20]);
+        assert_eq!(bank_account(&a), Some(Address([7u8; 20])));
+        a[0] = 1;
+        assert_eq!(bank_account(&a), None);
     }
 }
