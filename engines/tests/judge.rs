@@ -6,29 +6,18 @@
 //! Cosmos module set (`cosmos`) judges the same honest block a fault, which is why a bridge
 //! must name its minitia's kind.
 
-use std::sync::Arc;
+mod common;
 
-use cosmrs::{
-    crypto::secp256k1::SigningKey,
-    tx::{self, Fee, SignDoc, SignerInfo},
-    AccountId,
-};
-use minitia_chain::{
-    app::{auth, AppConfig},
-    node::{
-        clock::SystemClock, genesis::GenesisDoc, keys::ValidatorKey, mempool::MempoolLimits,
-        ChainApp, Node, NodeOptions,
-    },
-};
-use minitia_core::{opinit::output_root, Address, BlockContext, ChainId, Hash32, Height};
+use cosmrs::{crypto::secp256k1::SigningKey, AccountId};
+use minitia_core::opinit::output_root;
+use minitia_core::Hash32;
 use minitia_engines::{cosmos_minitia_app, evm_minitia_app, move_minitia_app, registry};
-use minitia_fraud_proofs::{
-    block_context, build_proof, Anchor, EngineRegistry, EngineSpec, Fault, Verdict,
-};
-use minitia_store::{Store, StoreConfig};
+use minitia_fraud_proofs::{build_proof, Anchor, EngineRegistry, EngineSpec, Fault, Verdict};
 use minitia_template::bridge::proto::MsgFinalizeTokenDeposit;
 use prost::Message;
 use tendermint::block::Header;
+
+use common::{hash, open_node, replay, signed_tx};
 
 const CHAIN: &str = "judge-1";
 const DENOM: &str = "umin";
@@ -60,17 +49,11 @@ fn genesis_json() -> serde_json::Value {
 }
 
 /// `MsgFinalizeTokenDeposit` of L1 deposit `sequence`, signed by the executor.
-fn deposit_tx(doc: &GenesisDoc, node_view: &dyn minitia_core::StateView, sequence: u64) -> Vec<u8> {
-    let k = executor();
-    let me = Address::from_slice(executor_addr().to_bytes().as_slice()).unwrap();
-    let account = cosmrs::proto::cosmos::auth::v1beta1::BaseAccount::decode(
-        node_view
-            .get(&auth::account_key(&me))
-            .unwrap()
-            .expect("executor account")
-            .as_slice(),
-    )
-    .unwrap();
+fn deposit_tx(
+    doc: &minitia_chain::node::genesis::GenesisDoc,
+    node_view: &dyn minitia_core::StateView,
+    sequence: u64,
+) -> Vec<u8> {
     let l2_denom = minitia_core::opinit::l2_denom(BRIDGE, "uinit");
     let msg = MsgFinalizeTokenDeposit {
         sender: executor_addr().to_string(),
@@ -89,53 +72,17 @@ fn deposit_tx(doc: &GenesisDoc, node_view: &dyn minitia_core::StateView, sequenc
         type_url: "/opinit.opchild.v1.MsgFinalizeTokenDeposit".into(),
         value: msg.encode_to_vec(),
     };
-    let body = tx::Body::new(vec![any], "", 0u32);
-    let fee = Fee {
-        amount: vec![],
-        gas_limit: 300_000,
-        payer: None,
-        granter: None,
-    };
-    let auth_info =
-        SignerInfo::single_direct(Some(k.public_key()), account.sequence).auth_info(fee);
-    let doc = SignDoc::new(
-        &body,
-        &auth_info,
-        &doc.chain_id.parse().unwrap(),
-        account.account_number,
-    )
-    .unwrap();
-    doc.sign(&k).unwrap().to_bytes().unwrap()
-}
-
-fn hash(h: &Header) -> Hash32 {
-    Hash32::from_slice(h.hash().as_bytes()).unwrap()
+    signed_tx(doc, node_view, &executor(), vec![any])
 }
 
 /// Runs a node of `make`'s engine through two blocks with a deposit each, replays them into a
 /// challenger store, and judges the proofs with the registry's verifier for `kind`.
-fn judge<E: ChainApp + Send + Sync + 'static>(kind: &str, make: fn(AppConfig) -> E) {
-    let json = genesis_json();
-    let doc: GenesisDoc = serde_json::from_value(json.clone()).unwrap();
+fn judge<E: minitia_chain::node::ChainApp + Send + Sync + 'static>(
+    kind: &str,
+    make: fn(minitia_chain::app::AppConfig) -> E,
+) {
     let dir = tempfile::tempdir().unwrap();
-    let node = Node::open(
-        make(doc.app_config().unwrap()),
-        NodeOptions {
-            data_dir: dir.path().join("data"),
-            genesis: doc.clone(),
-            genesis_json: json,
-            validator: ValidatorKey::from_seed([5; 32]),
-            mempool: MempoolLimits::default(),
-            max_block_txs: 100,
-            max_block_bytes: 1 << 20,
-            create_empty_blocks: true,
-            moniker: kind.into(),
-            rpc_address: String::new(),
-            retained_versions: 100,
-            clock: Arc::new(SystemClock::new()),
-        },
-    )
-    .unwrap();
+    let (doc, node) = open_node(make, genesis_json(), dir.path(), kind);
     for seq in 1..=2 {
         let raw = deposit_tx(&doc, &node.latest_view().unwrap(), seq);
         let out = node.submit_tx(raw).unwrap();
@@ -150,36 +97,7 @@ fn judge<E: ChainApp + Send + Sync + 'static>(kind: &str, make: fn(AppConfig) ->
     // The challenger replays with its own copy of the engine.
     let engine = make(doc.app_config().unwrap());
     let cdir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(cdir.path().join("c.redb"), StoreConfig::default()).unwrap();
-    let g = engine
-        .init_genesis(
-            &doc.app_state,
-            &BlockContext {
-                chain_id: ChainId::new(CHAIN).unwrap(),
-                height: Height(0),
-                time_unix_nanos: doc.genesis_time.unix_timestamp_nanos(),
-                proposer: Address::default(),
-                max_gas: 0,
-                last_block_hash: Hash32::ZERO,
-            },
-        )
-        .unwrap();
-    store.commit_writes(1, &g).unwrap();
-    for h in 1..=3 {
-        let t: Vec<_> = txs(h)
-            .iter()
-            .map(|r| engine.decode_tx(r).unwrap())
-            .collect();
-        let view = store.view(h).unwrap();
-        let out = engine
-            .execute_block(&block_context(&header(h)).unwrap(), &view, &t)
-            .unwrap();
-        drop(view);
-        let root = store.commit_writes(h + 1, &out.writes).unwrap();
-        if h < 3 {
-            assert_eq!(root.0, header(h + 1).app_hash.as_bytes(), "{kind}: replay");
-        }
-    }
+    let store = replay(&engine, &doc, &node, 3, cdir.path());
 
     let spec = |kind: &str| EngineSpec {
         kind: kind.into(),
