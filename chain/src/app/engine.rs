@@ -21,6 +21,7 @@ use super::{
     errors::{code, sdk, ExecError, ExecResult},
     gas::GasMeter,
     module::{decode_query, Module, QueryCtx, QueryError, QueryView},
+    sigverify::VerifiedSigs,
     tx::{address_of_pubkey, verify_secp256k1, CosmosTx},
 };
 
@@ -55,6 +56,8 @@ pub struct CosmosApp {
     /// one, simulation runs at time 0 and time-dependent messages (claims after a
     /// finalization period) fail their estimate.
     clock: Option<Arc<dyn crate::node::clock::Clock>>,
+    /// Threads a block's signatures are verified on ahead of execution ([`VerifiedSigs`]).
+    verify_threads: usize,
 }
 
 impl std::fmt::Debug for CosmosApp {
@@ -78,7 +81,16 @@ impl CosmosApp {
             config: Arc::new(config),
             modules,
             clock: None,
+            verify_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
+    }
+
+    /// Verifies a block's signatures on `n` threads ahead of execution (default: the
+    /// machine's parallelism; 1 verifies each in the ante handler only). Results do not
+    /// depend on it.
+    pub fn with_verify_threads(mut self, n: usize) -> Self {
+        self.verify_threads = n.max(1);
+        self
     }
 
     /// Simulates txs at `clock`'s time (the node's clock, so a dev clock moved forward is
@@ -138,7 +150,13 @@ impl CosmosApp {
     }
 
     /// Signature, sequence, fee: the SDK's ante chain.
-    fn ante(&self, c: &mut Ctx<'_>, tx: &CosmosTx, mode: Mode) -> ExecResult<()> {
+    fn ante(
+        &self,
+        c: &mut Ctx<'_>,
+        tx: &CosmosTx,
+        mode: Mode,
+        verified: &VerifiedSigs,
+    ) -> ExecResult<()> {
         let cfg = &*self.config;
         c.gas
             .charge(cfg.gas.tx_size_per_byte * tx.raw.len() as u64, "txSize")?;
@@ -232,7 +250,8 @@ impl CosmosApp {
                     .into());
                 }
                 let msg = tx.sign_bytes(cfg.chain_id.as_str(), acc.account_number);
-                if !verify_secp256k1(&pk, &msg, &tx.signatures[i]) {
+                let sig = &tx.signatures[i];
+                if !verified.contains(&pk, &msg, sig) && !verify_secp256k1(&pk, &msg, sig) {
                     return Err(sdk(
                         code::UNAUTHORIZED,
                         format!(
@@ -335,13 +354,14 @@ impl CosmosApp {
         base: &dyn StateView,
         tx: &CosmosTx,
         mode: Mode,
+        verified: &VerifiedSigs,
     ) -> Result<(TxResult, Option<WriteSet>), EngineError> {
         let mut ante = Ctx::new(base, block, &self.config, GasMeter::new(tx.gas_limit));
         let mut result = TxResult {
             gas_wanted: tx.gas_limit,
             ..Default::default()
         };
-        match self.ante(&mut ante, tx, mode) {
+        match self.ante(&mut ante, tx, mode, verified) {
             Ok(()) => {}
             Err(ExecError::Fatal(e)) => return Err(e),
             Err(ExecError::Tx(e)) => {
@@ -457,7 +477,7 @@ impl CosmosApp {
         tx.gas_limit = self.config.max_tx_gas;
         let block = self.next_block_ctx(height);
         let (res, _) = self
-            .run_tx(&block, view, &tx, Mode::Simulate)
+            .run_tx(&block, view, &tx, Mode::Simulate, &VerifiedSigs::default())
             .map_err(|e| QueryError::internal(e.to_string()))?;
         if res.code != 0 {
             return Err(QueryError::invalid(res.log));
@@ -516,7 +536,7 @@ impl ExecutionEngine for CosmosApp {
     ) -> Result<CheckedTx, TxError> {
         let mut ante = Ctx::new(state, ctx, &self.config, GasMeter::new(tx.gas_limit));
         let fatal = |e: EngineError| sdk(1, format!("node failed to check the tx: {e}"));
-        match self.ante(&mut ante, tx, Mode::Check) {
+        match self.ante(&mut ante, tx, Mode::Check, &VerifiedSigs::default()) {
             Ok(()) => {}
             Err(ExecError::Tx(e)) => return Err(e),
             Err(ExecError::Fatal(e)) => return Err(fatal(e)),
@@ -567,9 +587,15 @@ impl ExecutionEngine for CosmosApp {
             let key = [BLOCK_HASH_PREFIX, &(ctx.height.0 - 1).to_be_bytes()].concat();
             block.set(key, ctx.last_block_hash.0.to_vec());
         }
+        let verified = VerifiedSigs::ahead_of(
+            state,
+            self.config.chain_id.as_str(),
+            txs,
+            self.verify_threads,
+        );
         let mut tx_results = Vec::with_capacity(txs.len());
         for tx in txs {
-            let (result, writes) = self.run_tx(ctx, &block, tx, Mode::Deliver)?;
+            let (result, writes) = self.run_tx(ctx, &block, tx, Mode::Deliver, &verified)?;
             if let Some(w) = writes {
                 block.apply(w);
             }

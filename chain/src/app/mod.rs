@@ -10,6 +10,7 @@ mod engine;
 pub mod errors;
 pub mod gas;
 pub mod module;
+mod sigverify;
 pub mod tx;
 
 pub use coin::Coin;

@@ -249,12 +249,21 @@ impl Chain {
 
     /// Submits `n` transfers cycling over the accounts.
     pub fn transfers(&self, n: usize) {
-        let a = self.accounts as usize;
-        for i in 0..n {
-            let from = (i % (a - 1)) as u16 + 1;
-            let to = ((i + 3) % a) as u16 + 1;
-            self.submit(self.send_tx(from, to, 1 + i as u128));
+        for raw in self.signed_transfers(n) {
+            self.submit(raw);
         }
+    }
+
+    /// `n` signed transfers cycling over the accounts (next sequences), not submitted.
+    pub fn signed_transfers(&self, n: usize) -> Vec<Vec<u8>> {
+        let a = self.accounts as usize;
+        (0..n)
+            .map(|i| {
+                let from = (i % (a - 1)) as u16 + 1;
+                let to = ((i + 3) % a) as u16 + 1;
+                self.send_tx(from, to, 1 + i as u128)
+            })
+            .collect()
     }
 
     /// Produces one block and returns its height.
