@@ -14,8 +14,12 @@
 //! the bots of the home first (the node's and executor's databases are locked while they
 //! run, and the rollback refuses).
 //!
-//! Not done here: followers and challengers that derived the discarded blocks from DA do
-//! not yet switch to the re-posted ones on their own (see the challenger module docs).
+//! Followers and challengers: records posted before the deletion are superseded above the
+//! rollback height once the batcher re-posts from there ([`crate::follower::Deletion`]), so
+//! nodes that start afterwards derive the new chain. One that derived the discarded blocks
+//! stops with [`crate::follower::FollowerError::RolledBack`], naming the height; roll its
+//! home back with this same function (`minitia rollback --home <follower home>
+//! --to-height N`) and start it again.
 
 use std::path::{Path, PathBuf};
 

@@ -141,6 +141,29 @@ async fn wrong_output_root_is_deleted_reproposed_and_later_outputs_finalize() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(finalized >= 3, "last finalized output is {finalized}");
+    // Deleting a wrong root over a sound chain voids no block: a follower starting now
+    // derives the one chain there is, past the deleted output's blocks.
+    let past = net.outputs().await.last().expect("outputs").1;
+    let (fnode, mut deriver) = net.follower("late-follower").await;
+    let start_wait = std::time::Instant::now();
+    while fnode.height() < past {
+        if let Err(e) = deriver.poll().await {
+            assert!(e.is_retryable(), "the late follower halted: {e}");
+        }
+        assert!(
+            start_wait.elapsed() < Duration::from_secs(60),
+            "the late follower is at {} (outputs reach {past})",
+            fnode.height()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for h in 1..=fnode.height() {
+        assert_eq!(
+            fnode.block_id(h).unwrap(),
+            net.node().block_id(h).unwrap(),
+            "block {h}"
+        );
+    }
     net.shutdown().await;
 }
 
@@ -207,6 +230,20 @@ async fn withheld_batch_is_reported_unavailable() {
 async fn wrong_state_is_proven_then_the_rollup_rolls_back_reproposes_and_finalizes() {
     use minitia_chain::node::InjectedWrite;
     let mut net = start(Faults::default()).await;
+    // A follower that runs through the incident, polling the L1 as a live one does.
+    let (enode, mut early) = net.follower("early-follower").await;
+    let stop_early = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let early_task = {
+        let stop = stop_early.clone();
+        tokio::spawn(async move {
+            let mut last = Ok(0);
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                last = early.poll().await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            (early, last)
+        })
+    };
     // A wrong write at a block past the first output, so one output stays valid.
     net.wait("output 1 checked", 120, |s| {
         s.outputs.iter().any(|o| o.index == 1 && o.matches)
@@ -251,6 +288,15 @@ async fn wrong_state_is_proven_then_the_rollup_rolls_back_reproposes_and_finaliz
         "outputs over the bad block remain: {left:?} (deleted from {deleted_from})"
     );
     let keep = left.last().expect("output 1 stays").1;
+    // The early follower derived the chain the L1 held before the deletion, up to the bad
+    // block (which it refuses: the next header's root is not what the block gives).
+    stop_early.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (mut early, early_result) = early_task.await.unwrap();
+    let early_tip = enode.height();
+    assert!(
+        early_tip > keep,
+        "the early follower derived only to {early_tip} ({early_result:?}), not past {keep}"
+    );
 
     // minitia rollback --to-height <last remaining output's L2 block>.
     let (app_config, _) = minitia_template::run::node_options(&net.seq_home, &net.cfg).unwrap();
@@ -334,6 +380,59 @@ async fn wrong_state_is_proven_then_the_rollup_rolls_back_reproposes_and_finaliz
         finalized > deleted_from,
         "last finalized output is {finalized}, re-proposed ones start at {deleted_from}"
     );
+
+    // A follower that starts now derives the re-posted chain: the L1 still holds the records
+    // of the voided blocks, but they come before the deletion, so they are superseded above
+    // the last output left.
+    let (fnode, mut deriver) = net.follower("late-follower").await;
+    let start_wait = std::time::Instant::now();
+    while fnode.height() <= bad + 2 {
+        if let Err(e) = deriver.poll().await {
+            assert!(e.is_retryable(), "the late follower halted: {e}");
+        }
+        assert!(
+            start_wait.elapsed() < Duration::from_secs(60),
+            "the late follower is at {} (bad block {bad})",
+            fnode.height()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for h in 1..=fnode.height() {
+        assert_eq!(
+            fnode.block_id(h).unwrap(),
+            net.node().block_id(h).unwrap(),
+            "the late follower's block {h} is not the sequencer's"
+        );
+    }
+
+    // The early follower applied voided blocks above the last output left: it stops with
+    // the rollback to run, and after it follows the re-posted chain.
+    match early.poll().await {
+        Err(minitia_template::follower::FollowerError::RolledBack { rollback_to, .. }) => {
+            assert_eq!(rollback_to, keep)
+        }
+        other => panic!("the early follower should ask for a rollback to {keep}, got {other:?}"),
+    }
+    drop((early, enode));
+    let ehome = net.dir.path().join("early-follower");
+    let ecfg = minitia_template::config::NodeConfig::load(&ehome).unwrap();
+    minitia_template::recovery::rollback_home(&ehome, &ecfg, &app, keep).unwrap();
+    let (enode, mut early) = net.follower("early-follower").await;
+    let start_wait = std::time::Instant::now();
+    while enode.height() <= bad + 2 {
+        if let Err(e) = early.poll().await {
+            assert!(e.is_retryable(), "the rolled-back follower halted: {e}");
+        }
+        assert!(start_wait.elapsed() < Duration::from_secs(60));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for h in 1..=enode.height() {
+        assert_eq!(
+            enode.block_id(h).unwrap(),
+            net.node().block_id(h).unwrap(),
+            "the rolled-back follower's block {h} is not the sequencer's"
+        );
+    }
     net.shutdown().await;
 }
 

@@ -56,6 +56,11 @@
 //! - the L1 cursor ([`CURSOR_FILE`]) is the L1 height of the first batch record whose blocks
 //!   are not all applied yet; a restart resumes there (records re-read at that height are
 //!   recognised and skipped).
+//! - after an output deletion the sequencer rolled back for, records made before it are
+//!   superseded above the rollback height ([`crate::follower::Deletion`]), as for followers:
+//!   a challenger started afterwards derives the re-posted chain. One that derived the voided
+//!   blocks stops with [`FollowerError::RolledBack`] (its node must be rolled back with
+//!   `minitia rollback` first; not done live).
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -80,7 +85,7 @@ use prost::Message;
 use serde::{Deserialize, Serialize};
 use tendermint::block::{Block, Header};
 
-use crate::follower::{FollowerError, L1Position, L1Record, RecordSource};
+use crate::follower::{superseded, Deletion, FollowerError, L1Position, L1Record, RecordSource};
 
 /// Type URL of the L1's fraud-proof message (`l1-orchestrator`'s fraud module).
 pub const MSG_SUBMIT_FRAUD_PROOF: &str = "/minitia.fraud.v1.MsgSubmitFraudProof";
@@ -309,6 +314,11 @@ pub struct Challenger<A: ChainApp, S: RecordSource, D: DaClient> {
     bridge_id: u64,
     assembler: Assembler,
     blocks: BTreeMap<u64, Block>,
+    /// Where each of `blocks` was recorded on the L1.
+    block_positions: BTreeMap<u64, L1Position>,
+    /// The bridge's output deletions: blocks recorded before one are void above its
+    /// rollback height (the sequencer re-posts them).
+    deletions: Vec<Deletion>,
     last_done: Option<L1Position>,
     fault: Option<Fault>,
     checked: BTreeMap<u64, Vec<u8>>,
@@ -367,6 +377,8 @@ impl<A: ChainApp + 'static, S: RecordSource, D: DaClient> Challenger<A, S, D> {
             bridge_id,
             assembler: Assembler::new(MAX_BATCH_RAW_LEN),
             blocks: BTreeMap::new(),
+            block_positions: BTreeMap::new(),
+            deletions: Vec::new(),
             last_done: None,
             fault: None,
             checked: BTreeMap::new(),
@@ -775,6 +787,17 @@ impl<A: ChainApp + 'static, S: RecordSource, D: DaClient> Challenger<A, S, D> {
 
     async fn derive(&mut self) -> Result<(), ChallengerError> {
         let from = self.last_done.map_or(self.cursor.l1_height.max(1), |p| p.0);
+        self.deletions = self.source.deletions().await?;
+        let voided: Vec<u64> = self
+            .block_positions
+            .iter()
+            .filter(|(h, p)| superseded(&self.deletions, **p, **h).is_some())
+            .map(|(h, _)| *h)
+            .collect();
+        for h in voided {
+            self.blocks.remove(&h);
+            self.block_positions.remove(&h);
+        }
         let records = self.source.records(from).await?;
         for r in records {
             if self.last_done.is_some_and(|d| r.position <= d) {
@@ -846,6 +869,10 @@ impl<A: ChainApp + 'static, S: RecordSource, D: DaClient> Challenger<A, S, D> {
             };
             for (i, bytes) in batch.blocks.iter().enumerate() {
                 let height = batch.start + i as u64;
+                if superseded(&self.deletions, r.position, height).is_some() {
+                    // Voided by a later output deletion: the re-posted chain replaces it.
+                    continue;
+                }
                 if height <= tip {
                     // Already derived: a re-posted batch must carry the same block.
                     let ours = self.block_hash(height)?;
@@ -854,6 +881,22 @@ impl<A: ChainApp + 'static, S: RecordSource, D: DaClient> Challenger<A, S, D> {
                     >>::decode_vec(bytes)
                     .ok()
                     .and_then(|b| Hash32::from_slice(b.header.hash().as_bytes()));
+                    let voiding = self.deletions.iter().rfind(|d| {
+                        d.position < (r.position.0, r.position.1) && d.rollback_to < height
+                    });
+                    if ours != theirs {
+                        if let Some(d) = voiding {
+                            // We derived blocks the deletion voided: not a fault of the new
+                            // chain; this node must be rolled back to follow it.
+                            return Err(FollowerError::RolledBack {
+                                output_index: d.output_index,
+                                l1_height: d.position.0,
+                                rollback_to: d.rollback_to,
+                                tip,
+                            }
+                            .into());
+                        }
+                    }
                     if ours != theirs && self.fault.is_none() {
                         self.found(
                             height,
@@ -870,6 +913,7 @@ impl<A: ChainApp + 'static, S: RecordSource, D: DaClient> Challenger<A, S, D> {
                 match <Block as tendermint_proto::Protobuf<tendermint_proto::types::Block>>::decode_vec(bytes) {
                     Ok(b) if b.header.height.value() == height => {
                         self.blocks.entry(height).or_insert(b);
+                        self.block_positions.entry(height).or_insert(r.position);
                     }
                     _ => tracing::warn!(height, "ignoring an undecodable block in a batch"),
                 }
@@ -882,6 +926,7 @@ impl<A: ChainApp + 'static, S: RecordSource, D: DaClient> Challenger<A, S, D> {
         while self.fault.is_none() {
             let tip = self.node.height();
             self.blocks = self.blocks.split_off(&(tip + 1));
+            self.block_positions = self.block_positions.split_off(&(tip + 1));
             let (Some(next), Some(after)) =
                 (self.blocks.get(&(tip + 1)), self.blocks.get(&(tip + 2)))
             else {

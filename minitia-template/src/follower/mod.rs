@@ -43,7 +43,7 @@ use minitia_da::batch::{Assembler, BatchRecord, DecodedBatch};
 use serde::{Deserialize, Serialize};
 use tendermint::block::Block;
 
-pub use l1::{L1Position, L1Record, L1Records, RecordSource};
+pub use l1::{superseded, Deletion, L1Position, L1Record, L1Records, RecordSource};
 pub use rpc::{router, serve_rpc};
 
 use crate::{batcher::LazyCelestiaDa, config::NodeConfig, run::RunError};
@@ -96,6 +96,26 @@ pub enum FollowerError {
     /// The node refused a block (hash, signature or state root mismatch) or failed.
     #[error(transparent)]
     Apply(#[from] FollowError),
+    /// The L1 deleted outputs and the sequencer re-posted its chain from `rollback_to`, but
+    /// this follower already applied blocks of the voided chain above it. Derivation stops;
+    /// the node must be rolled back (it is not done live: the RPC serves the node).
+    #[error(
+        "the L1 deleted outputs from index {output_index} (L1 height {l1_height}) and the \
+         sequencer re-posted its chain from L2 height {}, but this follower already applied \
+         voided blocks up to {tip}: stop it, run `minitia rollback --home <home> --to-height \
+         {rollback_to}` and start it again (it then follows the re-posted chain)",
+        rollback_to + 1
+    )]
+    RolledBack {
+        /// First deleted output.
+        output_index: u64,
+        /// L1 height of the deletion.
+        l1_height: u64,
+        /// L2 height to roll back to.
+        rollback_to: u64,
+        /// The follower's tip.
+        tip: u64,
+    },
     /// The follower is misconfigured.
     #[error("follower config: {0}")]
     Config(String),
@@ -167,6 +187,7 @@ struct Buffered {
     block: Block,
     first_l1: u64,
     batch: (u64, u64),
+    position: L1Position,
 }
 
 /// Follower tuning.
@@ -199,6 +220,7 @@ pub struct Deriver<A: ChainApp, S: RecordSource, D: DaClient> {
     last_done: Option<L1Position>,
     resume_from: u64,
     status: SharedStatus,
+    deletions: Vec<Deletion>,
 }
 
 impl<A: ChainApp, S: RecordSource, D: DaClient> Deriver<A, S, D> {
@@ -234,6 +256,7 @@ impl<A: ChainApp, S: RecordSource, D: DaClient> Deriver<A, S, D> {
             last_done: None,
             resume_from: cursor.resume_l1_height,
             status,
+            deletions: Vec::new(),
         })
     }
 
@@ -250,6 +273,11 @@ impl<A: ChainApp, S: RecordSource, D: DaClient> Deriver<A, S, D> {
     /// Reads new records once and applies every block it can. Returns the derived height.
     pub async fn poll(&mut self) -> Result<u64, FollowerError> {
         let from = self.last_done.map_or(self.resume_from, |p| p.0);
+        // Deletions first: a record read now can only be voided by a deletion already made.
+        self.deletions = self.source.deletions().await?;
+        let deletions = &self.deletions;
+        self.buffer
+            .retain(|h, b| superseded(deletions, b.position, *h).is_none());
         let records = self.source.records(from).await?;
         let result = self.process_all(records).await;
         self.save_cursor()?;
@@ -336,7 +364,7 @@ impl<A: ChainApp, S: RecordSource, D: DaClient> Deriver<A, S, D> {
                     )));
                 }
                 completed = true;
-                self.take_batch(batch)?;
+                self.take_batch(batch, r.position)?;
             }
         }
         if is_da && !completed {
@@ -348,7 +376,11 @@ impl<A: ChainApp, S: RecordSource, D: DaClient> Deriver<A, S, D> {
         self.apply_ready().await
     }
 
-    fn take_batch(&mut self, batch: DecodedBatch) -> Result<(), FollowerError> {
+    fn take_batch(
+        &mut self,
+        batch: DecodedBatch,
+        position: L1Position,
+    ) -> Result<(), FollowerError> {
         let key = (batch.start, batch.end);
         let first_l1 = self.batch_first_l1.remove(&key).unwrap_or(0);
         let tip = self.node.height();
@@ -372,6 +404,10 @@ impl<A: ChainApp, S: RecordSource, D: DaClient> Deriver<A, S, D> {
                 )));
             }
             let hash = block.header.hash();
+            if superseded(&self.deletions, position, height).is_some() {
+                // Voided by a later output deletion: the re-posted chain replaces it.
+                continue;
+            }
             if height <= tip {
                 let ours = self
                     .node
@@ -379,11 +415,25 @@ impl<A: ChainApp, S: RecordSource, D: DaClient> Deriver<A, S, D> {
                     .map_err(FollowError::from)?
                     .map(|id| id.hash);
                 if ours != Some(hash) {
+                    // A live record that differs from what we applied: we applied blocks that
+                    // a deletion since voided (they came before it).
+                    if let Some(d) = self
+                        .deletions
+                        .iter()
+                        .rfind(|d| d.position < (position.0, position.1) && d.rollback_to < height)
+                    {
+                        return Err(FollowerError::RolledBack {
+                            output_index: d.output_index,
+                            l1_height: d.position.0,
+                            rollback_to: d.rollback_to,
+                            tip,
+                        });
+                    }
                     return Err(bad(format!(
                         "hash {hash} differs from the already derived block {}; a batch that \
-                         posts derived heights again with other blocks is what a sequencer rolled \
-                         back after an output deletion sends, and followers cannot yet switch to \
-                         the re-posted chain (derivation stops here)",
+                         posts derived heights again with other blocks, with no output deletion on \
+                         the L1 that voids them, is the sequencer equivocating (derivation stops \
+                         here)",
                         ours.map_or("none".into(), |h| h.to_string())
                     )));
                 }
@@ -391,13 +441,18 @@ impl<A: ChainApp, S: RecordSource, D: DaClient> Deriver<A, S, D> {
             }
             if let Some(b) = self.buffer.get(&height) {
                 let have = b.block.header.hash();
-                if have != hash {
+                if have == hash {
+                    continue;
+                }
+                if superseded(&self.deletions, b.position, height).is_none() {
                     return Err(bad(format!(
                         "hash {hash} differs from block {have} of batch {}..={} recorded earlier",
                         b.batch.0, b.batch.1
                     )));
                 }
-                continue;
+                // Buffered from a record a deletion has voided since: replace it and
+                // everything buffered above it.
+                drop(self.buffer.split_off(&height));
             }
             self.buffer.insert(
                 height,
@@ -405,6 +460,7 @@ impl<A: ChainApp, S: RecordSource, D: DaClient> Deriver<A, S, D> {
                     block,
                     first_l1,
                     batch: key,
+                    position,
                 },
             );
         }

@@ -375,6 +375,44 @@ impl Net {
         self.challenger = Some((status, task));
     }
 
+    /// A follower on its own home `name` (genesis copied from the sequencer), deriving from
+    /// the L1 and DA when polled.
+    pub async fn follower(
+        &self,
+        name: &str,
+    ) -> (
+        Arc<Node<minitia_chain::app::CosmosApp>>,
+        follower::Deriver<minitia_chain::app::CosmosApp, L1Records, LazyCelestiaDa>,
+    ) {
+        let home = self.dir.path().join(name);
+        if !home.exists() {
+            create_home(&home, &HomeOptions::new("mini"), &mut |_| {}).unwrap();
+            std::fs::copy(
+                self.seq_home.join("genesis.json"),
+                home.join("genesis.json"),
+            )
+            .unwrap();
+        }
+        let mut cfg = NodeConfig::load(&home).unwrap();
+        cfg.l1.rpc = self.l1.url.clone();
+        cfg.l1.bridge_id = self.bridge;
+        let node = follower::open_follower_node(&home, &cfg, |c| {
+            minitia_template::run::cosmos_app(c, vec![])
+        })
+        .unwrap();
+        let source = L1Records::for_bridge(self.l1c.clone(), self.bridge)
+            .await
+            .unwrap();
+        let deriver = follower::Deriver::new(
+            node.clone(),
+            source,
+            Some(lazy_da(&self.da_url, &self.chain_id)),
+            &cfg.data_dir(&home),
+        )
+        .unwrap();
+        (node, deriver)
+    }
+
     pub fn status(&self) -> ChallengerStatus {
         self.challenger.as_ref().unwrap().0.lock().unwrap().clone()
     }
