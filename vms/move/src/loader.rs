@@ -144,8 +144,8 @@ impl LoadedModule {
     }
 }
 
-/// Published modules, keyed and iterated by module id.
-#[derive(Debug, Default)]
+/// Published modules, keyed and iterated by module id. Cloning is cheap (shared modules).
+#[derive(Debug, Default, Clone)]
 pub struct ModuleCache {
     modules: BTreeMap<ModuleId, Arc<LoadedModule>>,
 }

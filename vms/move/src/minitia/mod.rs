@@ -243,7 +243,20 @@ struct Run {
 #[derive(Debug, Default)]
 pub struct MoveModule {
     decoded: Mutex<HashMap<[u8; 32], CompiledModule>>,
+    /// Linked module sets by the content digests of their modules: a session that reads the
+    /// same code again (every coin transfer reads the same ~10 framework modules) skips
+    /// decoding and linking. Content-addressed, so never stale; reads still happen (gas and
+    /// fraud-proof witnesses are unchanged).
+    linked: Mutex<BTreeMap<LinkedKey, ModuleCache>>,
+    /// Dependencies of stored modules by content digest.
+    deps: Mutex<HashMap<[u8; 32], Vec<ModuleId>>>,
 }
+
+/// A linked module set's key: each module id with the SHA-256 of its bytes.
+type LinkedKey = Vec<(ModuleId, [u8; 32])>;
+
+/// Most linked module sets memoised (cleared when full).
+const MAX_LINKED_SETS: usize = 256;
 
 impl MoveModule {
     /// A module with an empty memo.
@@ -252,7 +265,10 @@ impl MoveModule {
     }
 
     fn decode(&self, bytes: &[u8]) -> Result<CompiledModule, String> {
-        let digest: [u8; 32] = sha2::Sha256::digest(bytes).into();
+        self.decode_digest(bytes, sha2::Sha256::digest(bytes).into())
+    }
+
+    fn decode_digest(&self, bytes: &[u8], digest: [u8; 32]) -> Result<CompiledModule, String> {
         if let Ok(memo) = self.decoded.lock() {
             if let Some(m) = memo.get(&digest) {
                 return Ok(m.clone());
@@ -273,17 +289,21 @@ impl MoveModule {
         roots: BTreeSet<ModuleId>,
         extra: Vec<CompiledModule>,
     ) -> Result<ModuleCache, TxError> {
+        let memoise = extra.is_empty();
         let mut modules: BTreeMap<ModuleId, CompiledModule> = BTreeMap::new();
         let mut queue: Vec<ModuleId> = roots.into_iter().collect();
         for m in extra {
             queue.extend(dependencies(&m));
             modules.insert(ModuleId::of(&m), m);
         }
+        // Every module the set needs is read (metered, witnessed) whether or not it is
+        // memoised; only decoding and linking are skipped on a hit.
+        let mut stored: BTreeMap<ModuleId, (Vec<u8>, [u8; 32])> = BTreeMap::new();
         while let Some(id) = queue.pop() {
-            if modules.contains_key(&id) {
+            if modules.contains_key(&id) || stored.contains_key(&id) {
                 continue;
             }
-            if modules.len() >= MAX_MODULES_PER_SESSION {
+            if modules.len() + stored.len() >= MAX_MODULES_PER_SESSION {
                 return Err(err(
                     errcode::LINK,
                     format!("more than {MAX_MODULES_PER_SESSION} modules needed"),
@@ -293,17 +313,52 @@ impl MoveModule {
                 .read(&code_key(&id.address, &id.name))
                 .map_err(|e| err(errcode::LINK, e))?
                 .ok_or_else(|| err(errcode::NOT_FOUND, format!("module {id} is not published")))?;
-            let m = self
-                .decode(&bytes)
+            let digest: [u8; 32] = sha2::Sha256::digest(&bytes).into();
+            let deps = self
+                .dependencies_of(&bytes, digest)
                 .map_err(|e| err(errcode::INVALID_MODULE, format!("stored module {id}: {e}")))?;
-            queue.extend(dependencies(&m));
+            queue.extend(deps);
+            stored.insert(id, (bytes, digest));
+        }
+        let key: Vec<(ModuleId, [u8; 32])> =
+            stored.iter().map(|(id, (_, d))| (id.clone(), *d)).collect();
+        if memoise {
+            if let Some(cache) = self.linked.lock().ok().and_then(|m| m.get(&key).cloned()) {
+                return Ok(cache);
+            }
+        }
+        for (id, (bytes, digest)) in stored {
+            let m = self
+                .decode_digest(&bytes, digest)
+                .map_err(|e| err(errcode::INVALID_MODULE, format!("stored module {id}: {e}")))?;
             modules.insert(id, m);
         }
         let mut cache = ModuleCache::new();
         cache
             .publish_bundle(modules.into_values().collect())
             .map_err(|e| err(errcode::LINK, format!("link error: {e}")))?;
+        if memoise {
+            if let Ok(mut memo) = self.linked.lock() {
+                if memo.len() >= MAX_LINKED_SETS {
+                    memo.clear();
+                }
+                memo.insert(key, cache.clone());
+            }
+        }
         Ok(cache)
+    }
+
+    /// The modules a stored module depends on (memoised by its digest).
+    fn dependencies_of(&self, bytes: &[u8], digest: [u8; 32]) -> Result<Vec<ModuleId>, String> {
+        if let Some(d) = self.deps.lock().ok().and_then(|m| m.get(&digest).cloned()) {
+            return Ok(d);
+        }
+        let m = self.decode_digest(bytes, digest)?;
+        let d: Vec<ModuleId> = dependencies(&m).into_iter().collect();
+        if let Ok(mut memo) = self.deps.lock() {
+            memo.insert(digest, d.clone());
+        }
+        Ok(d)
     }
 
     #[allow(clippy::too_many_arguments)]
