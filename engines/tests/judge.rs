@@ -9,15 +9,12 @@
 mod common;
 
 use cosmrs::{crypto::secp256k1::SigningKey, AccountId};
-use minitia_core::opinit::output_root;
-use minitia_core::Hash32;
 use minitia_engines::{cosmos_minitia_app, evm_minitia_app, move_minitia_app, registry};
-use minitia_fraud_proofs::{build_proof, Anchor, EngineRegistry, EngineSpec, Fault, Verdict};
+use minitia_fraud_proofs::{EngineRegistry, EngineSpec, Fault, Verdict};
 use minitia_template::bridge::proto::MsgFinalizeTokenDeposit;
 use prost::Message;
-use tendermint::block::Header;
 
-use common::{hash, open_node, replay, signed_tx};
+use common::{open_node, proofs_of_block_2, replay, signed_tx};
 
 const CHAIN: &str = "judge-1";
 const DENOM: &str = "umin";
@@ -90,7 +87,6 @@ fn judge<E: minitia_chain::node::ChainApp + Send + Sync + 'static>(
         node.produce_block().unwrap();
     }
     node.produce_block().unwrap();
-    let header = |h: u64| node.blocks().block(h).unwrap().unwrap().header;
     let txs = |h: u64| node.blocks().block(h).unwrap().unwrap().data;
     assert_eq!((txs(1).len(), txs(2).len()), (1, 1), "{kind}");
 
@@ -106,18 +102,10 @@ fn judge<E: minitia_chain::node::ChainApp + Send + Sync + 'static>(
     };
     let reg = registry();
     let verifier = reg.verifier(&spec(kind)).unwrap();
-    let storage_root = Hash32([1; 32]);
-    let anchor_for = |last: &Header| Anchor {
-        chain_id: CHAIN.into(),
-        output_root: output_root(1, &storage_root, &hash(last)),
-        l2_block_number: 3,
-        first_block: 1,
-    };
+    let [(built, anchor), (tampered, tampered_anchor)] =
+        proofs_of_block_2(&engine, &store, &node, CHAIN);
 
     // Honest: block 2 (a deposit) is judged right by the minitia's own engine...
-    let headers: Vec<Header> = (2..=3).map(header).collect();
-    let anchor = anchor_for(&headers[1]);
-    let built = build_proof(&engine, &store, headers, txs(2), storage_root).unwrap();
     assert!(!built.is_fault(), "{kind}");
     assert_eq!(
         verifier.verify(&built.proof, &anchor),
@@ -141,13 +129,7 @@ fn judge<E: minitia_chain::node::ChainApp + Send + Sync + 'static>(
     );
 
     // A claimed post-state root of block 2 that is not what it gives is proven.
-    let mut headers: Vec<Header> = (2..=3).map(header).collect();
-    let mut claimed = headers[1].app_hash.as_bytes().to_vec();
-    claimed[0] ^= 0x80;
-    headers[1].app_hash = claimed.try_into().unwrap();
-    let anchor = anchor_for(&headers[1]);
-    let built = build_proof(&engine, &store, headers, txs(2), storage_root).unwrap();
-    match verifier.verify(&built.proof, &anchor) {
+    match verifier.verify(&tampered.proof, &tampered_anchor) {
         Verdict::Fault(Fault::StateRoot { height: 2, .. }) => {}
         v => panic!("{kind}: expected a state-root fault of block 2, got {v:?}"),
     }

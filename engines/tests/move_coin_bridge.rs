@@ -10,17 +10,15 @@ mod common;
 
 use cosmrs::{crypto::secp256k1::SigningKey, Any};
 use minitia_chain::rpc::RpcBackend;
-use minitia_core::{opinit::output_root, Hash32};
 use minitia_engines::{move_minitia_app, registry};
-use minitia_fraud_proofs::{build_proof, Anchor, EngineRegistry, EngineSpec, Fault, Verdict};
+use minitia_fraud_proofs::{EngineRegistry, EngineSpec, Fault, Verdict};
 use minitia_template::bridge::proto::{MsgFinalizeTokenDeposit, MsgInitiateTokenWithdrawal};
 use minitia_vm_move::minitia::proto::{
     MsgExecute, QueryViewFunctionRequest, QueryViewFunctionResponse,
 };
 use prost::Message;
-use tendermint::block::Header;
 
-use common::{account_id, hash, open_node, replay, signed_tx};
+use common::{account_id, open_node, proofs_of_block_2, replay, signed_tx};
 
 const CHAIN: &str = "move-coin-1";
 const BRIDGE: u64 = 4;
@@ -191,8 +189,6 @@ fn bridged_coins_are_move_fungible_assets_and_their_blocks_are_provable() {
     let engine = move_minitia_app(doc.app_config().unwrap());
     let cdir = tempfile::tempdir().unwrap();
     let store = replay(&engine, &doc, &node, 3, cdir.path());
-    let header = |h: u64| node.blocks().block(h).unwrap().unwrap().header;
-    let txs2 = node.blocks().block(2).unwrap().unwrap().data;
     let verifier = registry()
         .verifier(&EngineSpec {
             kind: "minitia-move".into(),
@@ -200,27 +196,12 @@ fn bridged_coins_are_move_fungible_assets_and_their_blocks_are_provable() {
             chain: doc.params().unwrap(),
         })
         .unwrap();
-    let storage_root = Hash32([1; 32]);
-    let anchor_for = |last: &Header| Anchor {
-        chain_id: CHAIN.into(),
-        output_root: output_root(1, &storage_root, &hash(last)),
-        l2_block_number: 3,
-        first_block: 1,
-    };
-    let headers: Vec<Header> = (2..=3).map(header).collect();
-    let anchor = anchor_for(&headers[1]);
-    let built = build_proof(&engine, &store, headers, txs2.clone(), storage_root).unwrap();
-    assert!(!built.is_fault());
-    assert_eq!(verifier.verify(&built.proof, &anchor), Verdict::NoFault);
+    let [(honest, anchor), (built, tampered)] = proofs_of_block_2(&engine, &store, &node, CHAIN);
+    assert!(!honest.is_fault());
+    assert_eq!(verifier.verify(&honest.proof, &anchor), Verdict::NoFault);
 
     // ...and a claimed root over it that the Move transfer does not give is proven wrong.
-    let mut headers: Vec<Header> = (2..=3).map(header).collect();
-    let mut claimed = headers[1].app_hash.as_bytes().to_vec();
-    claimed[0] ^= 0x80;
-    headers[1].app_hash = claimed.try_into().unwrap();
-    let anchor = anchor_for(&headers[1]);
-    let built = build_proof(&engine, &store, headers, txs2, storage_root).unwrap();
-    match verifier.verify(&built.proof, &anchor) {
+    match verifier.verify(&built.proof, &tampered) {
         Verdict::Fault(Fault::StateRoot { height: 2, .. }) => {}
         v => panic!("expected a state-root fault of block 2, got {v:?}"),
     }

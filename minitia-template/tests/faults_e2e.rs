@@ -145,25 +145,8 @@ async fn wrong_output_root_is_deleted_reproposed_and_later_outputs_finalize() {
     // derives the one chain there is, past the deleted output's blocks.
     let past = net.outputs().await.last().expect("outputs").1;
     let (fnode, mut deriver) = net.follower("late-follower").await;
-    let start_wait = std::time::Instant::now();
-    while fnode.height() < past {
-        if let Err(e) = deriver.poll().await {
-            assert!(e.is_retryable(), "the late follower halted: {e}");
-        }
-        assert!(
-            start_wait.elapsed() < Duration::from_secs(60),
-            "the late follower is at {} (outputs reach {past})",
-            fnode.height()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    for h in 1..=fnode.height() {
-        assert_eq!(
-            fnode.block_id(h).unwrap(),
-            net.node().block_id(h).unwrap(),
-            "block {h}"
-        );
-    }
+    net.derive_to(&fnode, &mut deriver, past, "the late follower")
+        .await;
     net.shutdown().await;
 }
 
@@ -385,25 +368,8 @@ async fn wrong_state_is_proven_then_the_rollup_rolls_back_reproposes_and_finaliz
     // of the voided blocks, but they come before the deletion, so they are superseded above
     // the last output left.
     let (fnode, mut deriver) = net.follower("late-follower").await;
-    let start_wait = std::time::Instant::now();
-    while fnode.height() <= bad + 2 {
-        if let Err(e) = deriver.poll().await {
-            assert!(e.is_retryable(), "the late follower halted: {e}");
-        }
-        assert!(
-            start_wait.elapsed() < Duration::from_secs(60),
-            "the late follower is at {} (bad block {bad})",
-            fnode.height()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    for h in 1..=fnode.height() {
-        assert_eq!(
-            fnode.block_id(h).unwrap(),
-            net.node().block_id(h).unwrap(),
-            "the late follower's block {h} is not the sequencer's"
-        );
-    }
+    net.derive_to(&fnode, &mut deriver, bad + 3, "the late follower")
+        .await;
 
     // The early follower applied voided blocks above the last output left: it stops with
     // the rollback to run, and after it follows the re-posted chain.
@@ -418,21 +384,8 @@ async fn wrong_state_is_proven_then_the_rollup_rolls_back_reproposes_and_finaliz
     let ecfg = minitia_template::config::NodeConfig::load(&ehome).unwrap();
     minitia_template::recovery::rollback_home(&ehome, &ecfg, &app, keep).unwrap();
     let (enode, mut early) = net.follower("early-follower").await;
-    let start_wait = std::time::Instant::now();
-    while enode.height() <= bad + 2 {
-        if let Err(e) = early.poll().await {
-            assert!(e.is_retryable(), "the rolled-back follower halted: {e}");
-        }
-        assert!(start_wait.elapsed() < Duration::from_secs(60));
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    for h in 1..=enode.height() {
-        assert_eq!(
-            enode.block_id(h).unwrap(),
-            net.node().block_id(h).unwrap(),
-            "the rolled-back follower's block {h} is not the sequencer's"
-        );
-    }
+    net.derive_to(&enode, &mut early, bad + 3, "the rolled-back follower")
+        .await;
     net.shutdown().await;
 }
 

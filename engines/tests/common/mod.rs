@@ -15,8 +15,8 @@ use minitia_chain::{
         ChainApp, Node, NodeOptions,
     },
 };
-use minitia_core::{Address, BlockContext, ChainId, Hash32, Height};
-use minitia_fraud_proofs::block_context;
+use minitia_core::{opinit::output_root, Address, BlockContext, ChainId, Hash32, Height};
+use minitia_fraud_proofs::{block_context, build_proof, Anchor, BuiltProof};
 use minitia_store::{Store, StoreConfig};
 use prost::Message;
 use tendermint::block::Header;
@@ -141,4 +141,34 @@ pub fn replay<E: ChainApp + Send + Sync + 'static>(
         }
     }
     store
+}
+
+/// Fraud proofs of block 2 of `node` (anchored by an output over block 3) built from the
+/// challenger's `store`: one for the block as it is, one claiming a tampered post-state root.
+pub fn proofs_of_block_2<E: ChainApp + Send + Sync + 'static>(
+    engine: &E,
+    store: &Store,
+    node: &Node<E>,
+    chain_id: &str,
+) -> [(BuiltProof, Anchor); 2] {
+    let header = |h: u64| node.blocks().block(h).unwrap().unwrap().header;
+    let txs = node.blocks().block(2).unwrap().unwrap().data;
+    let storage_root = Hash32([1; 32]);
+    let build = |tamper: bool| {
+        let mut headers: Vec<Header> = (2..=3).map(header).collect();
+        if tamper {
+            let mut claimed = headers[1].app_hash.as_bytes().to_vec();
+            claimed[0] ^= 0x80;
+            headers[1].app_hash = claimed.try_into().unwrap();
+        }
+        let anchor = Anchor {
+            chain_id: chain_id.into(),
+            output_root: output_root(1, &storage_root, &hash(&headers[1])),
+            l2_block_number: 3,
+            first_block: 1,
+        };
+        let built = build_proof(engine, store, headers, txs.clone(), storage_root).unwrap();
+        (built, anchor)
+    };
+    [build(false), build(true)]
 }

@@ -413,6 +413,36 @@ impl Net {
         (node, deriver)
     }
 
+    /// Polls `deriver` until `node` is at `target` or past it (60 s at most, halting on a
+    /// non-retryable error), then checks it has the sequencer's block at every height.
+    pub async fn derive_to(
+        &self,
+        node: &Arc<Node<minitia_chain::app::CosmosApp>>,
+        deriver: &mut follower::Deriver<minitia_chain::app::CosmosApp, L1Records, LazyCelestiaDa>,
+        target: u64,
+        who: &str,
+    ) {
+        let start = std::time::Instant::now();
+        while node.height() < target {
+            if let Err(e) = deriver.poll().await {
+                assert!(e.is_retryable(), "{who} halted: {e}");
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "{who} is at {} after 60 s, not {target}",
+                node.height()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        for h in 1..=node.height() {
+            assert_eq!(
+                node.block_id(h).unwrap(),
+                self.node().block_id(h).unwrap(),
+                "{who}'s block {h} is not the sequencer's"
+            );
+        }
+    }
+
     pub fn status(&self) -> ChallengerStatus {
         self.challenger.as_ref().unwrap().0.lock().unwrap().clone()
     }
