@@ -37,8 +37,8 @@ pub const ENOT_COIN_ACCOUNT: u64 = 0x1_0007;
 /// balance does not fit `u64` (Move's fungible-asset amount).
 pub const EAMOUNT_OUT_OF_RANGE: u64 = 0x2_0005;
 
-/// Coin balances a session changed: `(account, denom)` to the new balance.
-pub type CoinChangeSet = BTreeMap<(AccountAddress, String), u128>;
+/// Coin balances a session changed: `(account, denom)` to `(balance read, new balance)`.
+pub type CoinChangeSet = BTreeMap<(AccountAddress, String), (u128, u128)>;
 
 #[derive(Debug)]
 struct CoinSlot {
@@ -125,7 +125,7 @@ impl Extensions {
         self.coins
             .iter()
             .filter(|(_, s)| s.current != s.original)
-            .map(|(k, s)| (k.clone(), s.current))
+            .map(|(k, s)| (k.clone(), (s.original, s.current)))
             .collect()
     }
 

@@ -709,24 +709,24 @@ fn apply_coin_changes(
 ) -> ExecResult<()> {
     let mut net: BTreeMap<&str, i128> = BTreeMap::new();
     let mut moves = Vec::with_capacity(coins.len());
-    for ((account, denom), new) in &coins {
+    // `old` is what the natives read through this tx's `Ctx`, so it is the current balance.
+    for ((account, denom), (old, new)) in &coins {
         let addr = bank_account(account).ok_or_else(|| {
             ExecError::Fatal(minitia_core::EngineError::Invariant(format!(
                 "coin balance changed at non-bank address {}",
                 short_address(account)
             )))
         })?;
-        let old = bank::balance(ctx, &addr, denom)?;
         let delta = i128::try_from(*new)
             .ok()
-            .zip(i128::try_from(old).ok())
+            .zip(i128::try_from(*old).ok())
             .and_then(|(n, o)| n.checked_sub(o))
             .ok_or_else(|| err(errcode::EXECUTION, format!("{denom} balance out of range")))?;
         let sum = net.entry(denom.as_str()).or_default();
         *sum = sum
             .checked_add(delta)
             .ok_or_else(|| err(errcode::EXECUTION, format!("{denom} change out of range")))?;
-        moves.push((addr, denom, old, *new));
+        moves.push((addr, denom, *old, *new));
     }
     if let Some((denom, n)) = net.iter().find(|(_, n)| **n != 0) {
         return Err(err(
