@@ -85,7 +85,9 @@ use prost::Message;
 use serde::{Deserialize, Serialize};
 use tendermint::block::{Block, Header};
 
-use crate::follower::{superseded, Deletion, FollowerError, L1Position, L1Record, RecordSource};
+use crate::follower::{
+    rolled_back, superseded, Deletion, FollowerError, L1Position, L1Record, RecordSource,
+};
 
 /// Type URL of the L1's fraud-proof message (`l1-orchestrator`'s fraud module).
 pub const MSG_SUBMIT_FRAUD_PROOF: &str = "/minitia.fraud.v1.MsgSubmitFraudProof";
@@ -881,20 +883,11 @@ impl<A: ChainApp + 'static, S: RecordSource, D: DaClient> Challenger<A, S, D> {
                     >>::decode_vec(bytes)
                     .ok()
                     .and_then(|b| Hash32::from_slice(b.header.hash().as_bytes()));
-                    let voiding = self.deletions.iter().rfind(|d| {
-                        d.position < (r.position.0, r.position.1) && d.rollback_to < height
-                    });
                     if ours != theirs {
-                        if let Some(d) = voiding {
-                            // We derived blocks the deletion voided: not a fault of the new
-                            // chain; this node must be rolled back to follow it.
-                            return Err(FollowerError::RolledBack {
-                                output_index: d.output_index,
-                                l1_height: d.position.0,
-                                rollback_to: d.rollback_to,
-                                tip,
-                            }
-                            .into());
+                        // We derived blocks a deletion voided: not a fault of the new chain;
+                        // this node must be rolled back to follow it.
+                        if let Some(e) = rolled_back(&self.deletions, r.position, height, tip) {
+                            return Err(e.into());
                         }
                     }
                     if ours != theirs && self.fault.is_none() {

@@ -51,6 +51,27 @@ pub fn superseded(deletions: &[Deletion], position: L1Position, height: u64) -> 
         .copied()
 }
 
+/// The error for a follower whose block at `height` (at or below its `tip`) differs from the
+/// one a record at `position` carries, when a deletion before that record voided ours: the
+/// node derived the discarded chain and must be rolled back. `None`: no deletion explains
+/// the difference (the sequencer equivocated).
+pub fn rolled_back(
+    deletions: &[Deletion],
+    position: L1Position,
+    height: u64,
+    tip: u64,
+) -> Option<FollowerError> {
+    deletions
+        .iter()
+        .rfind(|d| d.position < (position.0, position.1) && d.rollback_to < height)
+        .map(|d| FollowerError::RolledBack {
+            output_index: d.output_index,
+            l1_height: d.position.0,
+            rollback_to: d.rollback_to,
+            tip,
+        })
+}
+
 /// A source of batch records, oldest first.
 pub trait RecordSource: Send + Sync {
     /// Every record at L1 height ≥ `from_l1_height`, in L1 order.
@@ -79,6 +100,9 @@ fn brief(e: &dyn std::fmt::Display) -> String {
     s[..cut].split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Deletions seen, by L1 position, with whether the sequencer has re-posted for each.
+type KnownDeletions = std::collections::BTreeMap<(u64, u32), (Deletion, bool)>;
+
 /// The records of one bridge on a remote L1, from its batch submitter only (the L1 lets
 /// anyone record bytes for a bridge; only the bridge's submitter counts).
 #[derive(Debug, Clone)]
@@ -86,8 +110,8 @@ pub struct L1Records {
     l1: RemoteChain,
     bridge_id: u64,
     submitter: String,
-    /// Deletions the sequencer is known to have rolled back for (they stay so).
-    enacted: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<(u64, u32)>>>,
+    /// Deletions seen, by L1 position, and whether the sequencer has re-posted for them.
+    known: std::sync::Arc<std::sync::Mutex<KnownDeletions>>,
 }
 
 impl L1Records {
@@ -97,7 +121,7 @@ impl L1Records {
             l1,
             bridge_id,
             submitter,
-            enacted: Default::default(),
+            known: Default::default(),
         }
     }
 
@@ -131,90 +155,56 @@ impl L1Records {
 
 impl RecordSource for L1Records {
     async fn deletions(&self) -> Result<Vec<Deletion>, FollowerError> {
-        use minitia_chain::opinit::{QueryOutputProposalRequest, QueryOutputProposalResponse};
         let q = Query::eq("delete_output.bridge_id", self.bridge_id.to_string());
         let mut out = Vec::new();
-        let mut page = 1u32;
-        loop {
-            let r = self
-                .l1
-                .rpc()
-                .tx_search(q.clone(), false, page, 100, Order::Ascending)
-                .await
-                .map_err(|e| {
-                    FollowerError::L1(format!("tx_search for output deletions: {}", brief(&e)))
-                })?;
-            let n = r.txs.len();
-            for t in &r.txs {
-                if t.tx_result.code.is_err() {
+        for t in self.tx_search(q, "output deletions", u32::MAX).await? {
+            for e in t
+                .tx_result
+                .events
+                .iter()
+                .filter(|e| e.kind == "delete_output")
+            {
+                let attr = |k: &str| {
+                    e.attributes
+                        .iter()
+                        .find(|a| a.key_str().ok() == Some(k))
+                        .and_then(|a| a.value_str().ok().map(str::to_string))
+                };
+                if attr("bridge_id") != Some(self.bridge_id.to_string()) {
                     continue;
                 }
-                for e in t
-                    .tx_result
-                    .events
-                    .iter()
-                    .filter(|e| e.kind == "delete_output")
-                {
-                    let attr = |k: &str| {
-                        e.attributes
-                            .iter()
-                            .find(|a| a.key_str().ok() == Some(k))
-                            .and_then(|a| a.value_str().ok().map(str::to_string))
-                    };
-                    if attr("bridge_id") != Some(self.bridge_id.to_string()) {
-                        continue;
-                    }
-                    let Some(index) = attr("output_index").and_then(|v| v.parse::<u64>().ok())
-                    else {
-                        continue;
-                    };
-                    let height = t.height.value();
-                    // The output left below the deleted ones, as it was right after.
-                    let rollback_to = if index <= 1 {
-                        0
-                    } else {
-                        let req = QueryOutputProposalRequest {
-                            bridge_id: self.bridge_id,
-                            output_index: index - 1,
+                let Some(index) = attr("output_index").and_then(|v| v.parse::<u64>().ok()) else {
+                    continue;
+                };
+                let position = (t.height.value(), t.index);
+                // A deletion's rollback height never changes, and once the sequencer has
+                // re-posted for it, it stays acted on: resolve each once.
+                let known = self
+                    .known
+                    .lock()
+                    .ok()
+                    .and_then(|k| k.get(&position).copied());
+                let (d, enacted) = match known {
+                    Some((d, true)) => (d, true),
+                    Some((d, false)) => (d, self.rolled_back_after(&d).await?),
+                    None => {
+                        let d = Deletion {
+                            position,
+                            output_index: index,
+                            rollback_to: self
+                                .output_block(index.saturating_sub(1), position.0)
+                                .await?,
                         };
-                        const PATH: &str = "/opinit.ophost.v1.Query/OutputProposal";
-                        // At the deletion's height; the L1 may have pruned it, and the output
-                        // below a deletion stays unless a later deletion reaches it.
-                        let at = self.l1.query_proto(PATH, &req, Some(height)).await;
-                        let r: QueryOutputProposalResponse = match at {
-                            Ok(r) => Ok(r),
-                            Err(_) => self.l1.query_proto(PATH, &req, None).await,
-                        }
-                        .map_err(|e| {
-                            FollowerError::L1(format!(
-                                "output {} of bridge {} at L1 height {height}: {}",
-                                index - 1,
-                                self.bridge_id,
-                                brief(&e)
-                            ))
-                        })?;
-                        r.output_proposal.map_or(0, |o| o.l2_block_number)
-                    };
-                    let d = Deletion {
-                        position: (height, t.index),
-                        output_index: index,
-                        rollback_to,
-                    };
-                    if self.enacted.lock().is_ok_and(|e| e.contains(&d.position))
-                        || self.rolled_back_after(&d).await?
-                    {
-                        if let Ok(mut e) = self.enacted.lock() {
-                            e.insert(d.position);
-                        }
-                        out.push(d);
+                        (d, self.rolled_back_after(&d).await?)
                     }
+                };
+                if let Ok(mut k) = self.known.lock() {
+                    k.insert(position, (d, enacted));
+                }
+                if enacted {
+                    out.push(d);
                 }
             }
-            let seen = (page as usize - 1) * 100 + n;
-            if n == 0 || seen >= r.total_count as usize {
-                break;
-            }
-            page += 1;
         }
         out.sort_by_key(|d| d.position);
         Ok(out)
@@ -226,6 +216,62 @@ impl RecordSource for L1Records {
 }
 
 impl L1Records {
+    /// Successful txs matching `q`, in L1 order, from the first `max_pages` pages of 100.
+    async fn tx_search(
+        &self,
+        q: Query,
+        what: &str,
+        max_pages: u32,
+    ) -> Result<Vec<tendermint_rpc::endpoint::tx::Response>, FollowerError> {
+        const PER_PAGE: u8 = 100;
+        let mut out = Vec::new();
+        let mut page = 1u32;
+        loop {
+            let r = self
+                .l1
+                .rpc()
+                .tx_search(q.clone(), false, page, PER_PAGE, Order::Ascending)
+                .await
+                .map_err(|e| FollowerError::L1(format!("tx_search for {what}: {}", brief(&e))))?;
+            let n = r.txs.len();
+            out.extend(r.txs.into_iter().filter(|t| t.tx_result.code.is_ok()));
+            let seen = (page as usize - 1) * PER_PAGE as usize + n;
+            if n == 0 || seen >= r.total_count as usize || page >= max_pages {
+                break;
+            }
+            page += 1;
+        }
+        Ok(out)
+    }
+
+    /// The L2 block of output `index` (0 for index 0: none left), as the L1 held it at
+    /// `l1_height` — or now, if the L1 pruned that height (the output below a deletion stays
+    /// unless a later deletion reaches it).
+    async fn output_block(&self, index: u64, l1_height: u64) -> Result<u64, FollowerError> {
+        use minitia_chain::opinit::{QueryOutputProposalRequest, QueryOutputProposalResponse};
+        const PATH: &str = "/opinit.ophost.v1.Query/OutputProposal";
+        if index == 0 {
+            return Ok(0);
+        }
+        let req = QueryOutputProposalRequest {
+            bridge_id: self.bridge_id,
+            output_index: index,
+        };
+        let r: QueryOutputProposalResponse =
+            match self.l1.query_proto(PATH, &req, Some(l1_height)).await {
+                Ok(r) => Ok(r),
+                Err(_) => self.l1.query_proto(PATH, &req, None).await,
+            }
+            .map_err(|e| {
+                FollowerError::L1(format!(
+                    "output {index} of bridge {} at L1 height {l1_height}: {}",
+                    self.bridge_id,
+                    brief(&e)
+                ))
+            })?;
+        Ok(r.output_proposal.map_or(0, |o| o.l2_block_number))
+    }
+
     /// Records at L1 height ≥ `from_l1_height`, from the first `max_pages` pages of 100.
     async fn search(
         &self,
@@ -235,52 +281,31 @@ impl L1Records {
         let q = Query::eq("record_batch.bridge_id", self.bridge_id.to_string())
             .and_eq("record_batch.submitter", self.submitter.clone())
             .and_gte("tx.height", from_l1_height);
-        let per_page: u8 = 100;
         let mut out = Vec::new();
-        let mut page = 1u32;
-        loop {
-            let r = self
-                .l1
-                .rpc()
-                .tx_search(q.clone(), false, page, per_page, Order::Ascending)
-                .await
-                .map_err(|e| {
-                    FollowerError::L1(format!("tx_search for batch records: {}", brief(&e)))
-                })?;
-            let n = r.txs.len();
-            for t in r.txs {
-                if t.tx_result.code.is_err() {
+        for t in self.tx_search(q, "batch records", max_pages).await? {
+            let hash = t.hash.to_string();
+            let height = t.height.value();
+            let bad = |reason: String| FollowerError::BadRecord {
+                l1_height: height,
+                tx_hash: hash.clone(),
+                reason,
+            };
+            let tx = Tx::from_bytes(&t.tx).map_err(|e| bad(format!("tx: {e}")))?;
+            for (i, msg) in tx.body.messages.iter().enumerate() {
+                if msg.type_url != RECORD_BATCH_TYPE_URL {
                     continue;
                 }
-                let hash = t.hash.to_string();
-                let height = t.height.value();
-                let bad = |reason: String| FollowerError::BadRecord {
-                    l1_height: height,
-                    tx_hash: hash.clone(),
-                    reason,
-                };
-                let tx = Tx::from_bytes(&t.tx).map_err(|e| bad(format!("tx: {e}")))?;
-                for (i, msg) in tx.body.messages.iter().enumerate() {
-                    if msg.type_url != RECORD_BATCH_TYPE_URL {
-                        continue;
-                    }
-                    let m: MsgRecordBatch = prost::Message::decode(msg.value.as_slice())
-                        .map_err(|e| bad(format!("MsgRecordBatch: {e}")))?;
-                    if m.bridge_id != self.bridge_id || m.submitter != self.submitter {
-                        continue;
-                    }
-                    out.push(L1Record {
-                        position: (height, t.index, i as u32),
-                        tx_hash: hash.clone(),
-                        record: BatchRecord::from_bytes(&m.batch_bytes).map_err(|e| e.to_string()),
-                    });
+                let m: MsgRecordBatch = prost::Message::decode(msg.value.as_slice())
+                    .map_err(|e| bad(format!("MsgRecordBatch: {e}")))?;
+                if m.bridge_id != self.bridge_id || m.submitter != self.submitter {
+                    continue;
                 }
+                out.push(L1Record {
+                    position: (height, t.index, i as u32),
+                    tx_hash: hash.clone(),
+                    record: BatchRecord::from_bytes(&m.batch_bytes).map_err(|e| e.to_string()),
+                });
             }
-            let seen = (page as usize - 1) * per_page as usize + n;
-            if n == 0 || seen >= r.total_count as usize || page >= max_pages {
-                break;
-            }
-            page += 1;
         }
         out.sort_by_key(|r| r.position);
         Ok(out)

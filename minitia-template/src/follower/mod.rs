@@ -43,7 +43,7 @@ use minitia_da::batch::{Assembler, BatchRecord, DecodedBatch};
 use serde::{Deserialize, Serialize};
 use tendermint::block::Block;
 
-pub use l1::{superseded, Deletion, L1Position, L1Record, L1Records, RecordSource};
+pub use l1::{rolled_back, superseded, Deletion, L1Position, L1Record, L1Records, RecordSource};
 pub use rpc::{router, serve_rpc};
 
 use crate::{batcher::LazyCelestiaDa, config::NodeConfig, run::RunError};
@@ -417,17 +417,8 @@ impl<A: ChainApp, S: RecordSource, D: DaClient> Deriver<A, S, D> {
                 if ours != Some(hash) {
                     // A live record that differs from what we applied: we applied blocks that
                     // a deletion since voided (they came before it).
-                    if let Some(d) = self
-                        .deletions
-                        .iter()
-                        .rfind(|d| d.position < (position.0, position.1) && d.rollback_to < height)
-                    {
-                        return Err(FollowerError::RolledBack {
-                            output_index: d.output_index,
-                            l1_height: d.position.0,
-                            rollback_to: d.rollback_to,
-                            tip,
-                        });
+                    if let Some(e) = rolled_back(&self.deletions, position, height, tip) {
+                        return Err(e);
                     }
                     return Err(bad(format!(
                         "hash {hash} differs from the already derived block {}; a batch that \
