@@ -208,6 +208,46 @@ async fn submits_resyncs_bumps_and_reports() {
     assert!(err.to_string().contains("fund it"), "{err}");
 }
 
+/// A tx that lands after the submitter stopped waiting for it is found by its hash and
+/// reported as the success it is; the messages (a non-idempotent MsgSend) are not sent again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tx_that_lands_after_the_inclusion_timeout_is_not_sent_twice() {
+    let (a, b) = (key(1), key(2));
+    let node = start(&[(account(&a), 1_000_000_000)]).await;
+    let chain = RemoteChain::new(&node.url).unwrap();
+    let mut cfg = SubmitterConfig::new(CHAIN_ID, "init", "0.01umin".parse().unwrap());
+    // Never wait: every broadcast is "not in a block" at once and then lands during the
+    // backoff, so each submission has to recognise its own earlier attempt.
+    cfg.inclusion_timeout = Duration::ZERO;
+    cfg.retry_for = Duration::from_secs(20);
+    let s = TxSubmitter::new(chain.clone(), key(1), cfg).unwrap();
+    for i in 1..=5u128 {
+        let t = s
+            .submit(vec![send(&a, &account(&b), 7)], &format!("late {i}"))
+            .await
+            .unwrap();
+        assert_eq!(t.code, 0);
+        assert_eq!(
+            chain.balance(account(&b).as_ref(), DENOM).await.unwrap(),
+            7 * i,
+            "submission {i} moved the coins once"
+        );
+    }
+    let st = s.status();
+    assert!(st.resyncs >= 5, "every submission timed out once: {st:?}");
+    assert_eq!((st.succeeded, st.failed), (5, 0));
+    assert_eq!(
+        chain
+            .account(account(&a).as_ref())
+            .await
+            .unwrap()
+            .unwrap()
+            .1,
+        5,
+        "one tx per submission"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_node_gives_up_after_the_retry_window() {
     // A port with nothing listening.

@@ -11,8 +11,10 @@
 //!   `fee_bump` per attempt, up to `max_fee_bumps`;
 //! - a full mempool or an unreachable node backs off exponentially until `retry_for` passes;
 //! - a tx not in a block within `inclusion_timeout` is treated as dropped: the sequence is
-//!   resynced and the same messages are signed again (callers' messages must therefore be
-//!   idempotent on the chain, which OPinit's are: sequences, output indexes);
+//!   resynced and the same messages are signed again — but first every earlier attempt of
+//!   this submission is looked up by hash, after the resync, so a tx that landed late is
+//!   reported as the success it is and never sent twice (a retry refused by the chain is
+//!   checked the same way);
 //! - after every tx the fee-token balance is read; under `low_balance` it logs a warning and
 //!   the [`SubmitterStatus`] says so, so a status page shows it before the bot stops.
 
@@ -27,7 +29,7 @@ use cosmrs::{
     tx::{self, Fee, SignDoc, SignerInfo},
     AccountId, Any, Coin, Denom,
 };
-use minitia_core::{L1Client, L1Error};
+use minitia_core::{Hash32, L1Client, L1Error};
 use serde::Serialize;
 
 use super::{RemoteChain, TxOutcome};
@@ -455,6 +457,8 @@ impl TxSubmitter {
         let mut bumps = 0u32;
         let mut fee_floor: u128 = 0;
         let mut last_transient = String::new();
+        // Hashes broadcast by earlier attempts of this submission whose fate is unknown.
+        let mut sent: Vec<Hash32> = Vec::new();
         loop {
             if started.elapsed() > self.cfg.retry_for {
                 return Err(SubmitError::Unavailable {
@@ -464,11 +468,18 @@ impl TxSubmitter {
                 });
             }
             let attempt = self
-                .attempt(&mut seq, msgs, memo, &mut bumps, &mut fee_floor)
+                .attempt(&mut seq, msgs, memo, &mut bumps, &mut fee_floor, &mut sent)
                 .await;
             match attempt {
                 Attempt::Done(t) => return Ok(t),
-                Attempt::Fail(e) => return Err(e),
+                Attempt::Fail(e) => {
+                    // A retry refused because an earlier attempt already did the work (a
+                    // withdrawal "already finalized") is that attempt's success.
+                    if let Some(t) = self.landed_earlier(&sent).await {
+                        return t;
+                    }
+                    return Err(e);
+                }
                 Attempt::RetryNow => continue,
                 Attempt::Backoff(why) => {
                     self.note(|s| s.retries += 1);
@@ -481,6 +492,25 @@ impl TxSubmitter {
         }
     }
 
+    /// The outcome of an earlier attempt that is in a block, if any: `Ok` for code 0, the
+    /// chain's refusal otherwise.
+    async fn landed_earlier(
+        &self,
+        sent: &[Hash32],
+    ) -> Option<Result<SubmittedTx, SubmitError>> {
+        for h in sent {
+            if let Ok(Some(t)) = self.chain.tx(*h).await {
+                tracing::info!(chain = %self.cfg.chain_id, signer = %self.address, tx = %h, "an earlier attempt of this tx landed late");
+                return Some(if t.code == 0 {
+                    Ok(t)
+                } else {
+                    Err(self.rejected(t.codespace, t.code, t.log))
+                });
+            }
+        }
+        None
+    }
+
     async fn attempt(
         &self,
         seq: &mut Seq,
@@ -488,6 +518,7 @@ impl TxSubmitter {
         memo: &str,
         bumps: &mut u32,
         fee_floor: &mut u128,
+        sent: &mut Vec<Hash32>,
     ) -> Attempt {
         if seq.sequence.is_none() {
             match self.resync(seq).await {
@@ -500,6 +531,14 @@ impl TxSubmitter {
                         reason: log,
                     })
                 }
+            }
+            // Only now, with the committed sequence read, ask whether an earlier attempt
+            // landed: one that lands after this check was signed with the sequence just read,
+            // so it and the next attempt cannot both be included.
+            match self.landed_earlier(sent).await {
+                Some(Ok(t)) => return Attempt::Done(t),
+                Some(Err(e)) => return Attempt::Fail(e),
+                None => {}
             }
         }
         // Gas: simulate with an unsigned-fee copy (the chain's Simulate skips signature checks).
@@ -549,6 +588,7 @@ impl TxSubmitter {
                     .await
             }
         };
+        sent.push(hash);
         seq.sequence = seq.sequence.map(|s| s + 1);
         self.note(|s| s.sequence = seq.sequence);
         match self.chain.wait_tx(hash, self.cfg.inclusion_timeout).await {
