@@ -349,11 +349,16 @@ impl<A: ChainApp> Node<A> {
     }
 
     pub(crate) fn next_block_context(&self) -> BlockContext {
-        let tip = read(&self.tip).clone();
-        let last = tip.block_id.map_or(Hash32::ZERO, |id| {
-            Hash32::from_slice(id.hash.as_bytes()).unwrap_or_default()
-        });
-        self.block_context(tip.height + 1, tip.time, last)
+        // Only the header fields: cloning the tip would copy the last block's results (every
+        // event of every tx), and CheckTx asks for this context on each submission.
+        let (height, time, last) = {
+            let tip = read(&self.tip);
+            let last = tip.block_id.map_or(Hash32::ZERO, |id| {
+                Hash32::from_slice(id.hash.as_bytes()).unwrap_or_default()
+            });
+            (tip.height, tip.time, last)
+        };
+        self.block_context(height + 1, time, last)
     }
 
     /// A view of the latest committed state.
