@@ -194,6 +194,8 @@ impl CosmosApp {
             }
         }
         let p = cfg.bech32_prefix.clone();
+        // The first signer's bech32 form, reused for the fee payer (the SDK's default payer).
+        let mut first_signer: Option<String> = None;
         for (i, signer) in tx.signers.iter().enumerate() {
             let Some(mut acc) = auth::get_account(c, signer)? else {
                 return Err(sdk(
@@ -269,10 +271,14 @@ impl CosmosApp {
                         .encode_to_vec(),
                 });
             }
+            let signer_b32 = signer.to_bech32(&p);
             c.emit(Event::new("tx").attr(
                 "acc_seq",
-                format!("{}/{}", signer.to_bech32(&p), info.sequence),
+                format!("{signer_b32}/{}", info.sequence),
             ));
+            if i == 0 {
+                first_signer = Some(signer_b32);
+            }
             c.emit(Event::new("tx").attr(
                 "signature",
                 base64::engine::general_purpose::STANDARD.encode(&tx.signatures[i]),
@@ -293,21 +299,28 @@ impl CosmosApp {
         }
         if !tx.fee.is_empty() {
             let payer = tx.payer();
-            bank::send(c, &payer, &auth::module_address(FEE_COLLECTOR), &tx.fee).map_err(|e| {
-                match e {
+            // The fee transfer's own transfer events are noise to clients (the SDK's `tx` event
+            // below reports it), so it moves the coins without them.
+            bank::move_coins(c, &payer, &auth::module_address(FEE_COLLECTOR), &tx.fee).map_err(
+                |e| match e {
                     ExecError::Tx(t) if t.code == code::INSUFFICIENT_FUNDS => ExecError::Tx(sdk(
                         code::INSUFFICIENT_FUNDS,
                         format!("insufficient funds to pay for fees; {}", t.message),
                     )),
                     other => other,
-                }
-            })?;
-            // The fee transfer's own transfer events are noise to clients; keep the SDK's `tx` event.
+                },
+            )?;
             c.events.retain(|e| e.kind == "tx");
             c.emit(
                 Event::new("tx")
                     .attr("fee", coins_to_string(&tx.fee))
-                    .attr("fee_payer", payer.to_bech32(&p)),
+                    .attr(
+                        "fee_payer",
+                        match first_signer {
+                            Some(b32) if tx.signers.first() == Some(&payer) => b32,
+                            _ => payer.to_bech32(&p),
+                        },
+                    ),
             );
         }
         Ok(())
