@@ -272,10 +272,7 @@ impl CosmosApp {
                 });
             }
             let signer_b32 = signer.to_bech32(&p);
-            c.emit(Event::new("tx").attr(
-                "acc_seq",
-                format!("{signer_b32}/{}", info.sequence),
-            ));
+            c.emit(Event::new("tx").attr("acc_seq", format!("{signer_b32}/{}", info.sequence)));
             if i == 0 {
                 first_signer = Some(signer_b32);
             }
@@ -311,17 +308,13 @@ impl CosmosApp {
                 },
             )?;
             c.events.retain(|e| e.kind == "tx");
-            c.emit(
-                Event::new("tx")
-                    .attr("fee", coins_to_string(&tx.fee))
-                    .attr(
-                        "fee_payer",
-                        match first_signer {
-                            Some(b32) if tx.signers.first() == Some(&payer) => b32,
-                            _ => payer.to_bech32(&p),
-                        },
-                    ),
-            );
+            c.emit(Event::new("tx").attr("fee", coins_to_string(&tx.fee)).attr(
+                "fee_payer",
+                match first_signer {
+                    Some(b32) if tx.signers.first() == Some(&payer) => b32,
+                    _ => payer.to_bech32(&p),
+                },
+            ));
         }
         Ok(())
     }

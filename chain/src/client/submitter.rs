@@ -494,10 +494,7 @@ impl TxSubmitter {
 
     /// The outcome of an earlier attempt that is in a block, if any: `Ok` for code 0, the
     /// chain's refusal otherwise.
-    async fn landed_earlier(
-        &self,
-        sent: &[Hash32],
-    ) -> Option<Result<SubmittedTx, SubmitError>> {
+    async fn landed_earlier(&self, sent: &[Hash32]) -> Option<Result<SubmittedTx, SubmitError>> {
         for h in sent {
             if let Ok(Some(t)) = self.chain.tx(*h).await {
                 tracing::info!(chain = %self.cfg.chain_id, signer = %self.address, tx = %h, "an earlier attempt of this tx landed late");

@@ -30,8 +30,8 @@ use tendermint::{
 
 use super::{
     blockstore::{BlockResults, NewBlock},
-    instance::{lock, read, version_of, write, Node, NodeError, NodeOptions, Tip},
-    producer::{commit_hash, merkle, part_set_header, results_hash},
+    instance::{lock, read, version_of, write, Node, NodeError, NodeOptions, Tip, TipResults},
+    producer::{commit_hash, merkle, part_set_header},
     ChainApp,
 };
 use crate::rpc::CheckTxOutcome;
@@ -463,7 +463,7 @@ impl<A: ChainApp> Node<A> {
                 })?;
             }
         }
-        let expected_results = (tip.height > 0).then(|| results_hash(&tip.results));
+        let expected_results = (tip.height > 0).then_some(tip.results.hash);
         check(
             height,
             "last_results_hash (results of the previous block)",
@@ -530,10 +530,13 @@ impl<A: ChainApp> Node<A> {
             height,
             block_id: Some(block_id),
             time: h.time,
-            results: results.tx_results.clone(),
+            results: TipResults::of(&results.tx_results),
         };
         tracing::debug!(height, txs = tx_hashes.len(), %root, "applied block");
-        self.publish(block.clone(), results, &tx_hashes, root);
+        if self.events.receiver_count() > 0 {
+            // The block is the caller's; copy it only for subscribers.
+            self.publish(block.clone(), results, &tx_hashes, root);
+        }
         Ok(Applied::New { height, root })
     }
 }

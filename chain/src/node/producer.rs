@@ -17,7 +17,7 @@ use tendermint_proto::Protobuf;
 
 use super::{
     blockstore::{BlockResults, NewBlock},
-    instance::{lock, read, version_of, write, Node, NodeError, Tip},
+    instance::{lock, read, version_of, write, Node, NodeError, Tip, TipResults},
     ChainApp,
 };
 use crate::rpc::NodeEvent;
@@ -90,7 +90,7 @@ impl<A: ChainApp> Node<A> {
         // one more block after a block with txs, so the state they changed lands as the app
         // hash of a signed header (light clients and IBC proofs need it). Blocks without txs
         // change only the block-hash history and do not call for another block.
-        let proof_block = tip.height == 0 || !tip.results.is_empty();
+        let proof_block = tip.height == 0 || tip.results.txs > 0;
         if ready.is_empty() && !self.opts.create_empty_blocks && !proof_block {
             return Ok(None);
         }
@@ -128,7 +128,7 @@ impl<A: ChainApp> Node<A> {
             app_hash: AppHash::try_from(prev_root.0.to_vec())
                 .map_err(|e| NodeError::Inconsistent(e.to_string()))?,
             last_results_hash: if tip.height > 0 {
-                Some(results_hash(&tip.results))
+                Some(tip.results.hash)
             } else {
                 None
             },
@@ -173,7 +173,7 @@ impl<A: ChainApp> Node<A> {
             height,
             block_id: Some(block_id),
             time,
-            results: results.tx_results.clone(),
+            results: TipResults::of(&results.tx_results),
         };
         self.after_block(
             &ready.iter().map(|e| e.checked.hash).collect::<Vec<_>>(),

@@ -188,8 +188,7 @@ impl<A: ChainApp> RpcBackend for Node<A> {
         use minitia_core::metrics::{Exposition, Kind};
         let (height, time, txs, failed) = {
             let t = self.tip.read().unwrap_or_else(|e| e.into_inner());
-            let failed = t.results.iter().filter(|r| r.code != 0).count();
-            (t.height, t.time, t.results.len(), failed)
+            (t.height, t.time, t.results.txs, t.results.failed)
         };
         let (pending, bytes) = {
             let m = self.mempool.lock().unwrap_or_else(|e| e.into_inner());
