@@ -72,6 +72,7 @@ fn main() {
             moniker: "bench".into(),
             rpc_address: String::new(),
             retained_versions: 4,
+            event_index: true,
             clock: Arc::new(SystemClock::new()),
         },
     )

@@ -70,6 +70,7 @@ async fn start(funded: &[(AccountId, u128)]) -> TestNode {
         moniker: "test".into(),
         rpc_address: "tcp://127.0.0.1:0".into(),
         retained_versions: 10,
+        event_index: true,
         clock: Arc::new(minitia_chain::node::clock::SystemClock::new()),
     };
     let node = Node::open(app, opts).unwrap();

@@ -61,6 +61,7 @@ fn options(dir: &std::path::Path) -> (CosmosApp, NodeOptions) {
         moniker: "crash".into(),
         rpc_address: String::new(),
         retained_versions: 10,
+        event_index: true,
         clock: std::sync::Arc::new(minitia_chain::node::clock::SystemClock::new()),
     };
     (app, opts)

@@ -63,6 +63,14 @@ async fn start(funded: &[(AccountId, u128)]) -> TestNode {
 }
 
 async fn start_with(funded: &[(AccountId, u128)], create_empty_blocks: bool) -> TestNode {
+    start_opts(funded, create_empty_blocks, true).await
+}
+
+async fn start_opts(
+    funded: &[(AccountId, u128)],
+    create_empty_blocks: bool,
+    event_index: bool,
+) -> TestNode {
     let dir = tempfile::tempdir().unwrap();
     let (doc, json) = genesis(funded);
     let app = CosmosApp::new(doc.app_config().unwrap(), vec![]);
@@ -78,6 +86,7 @@ async fn start_with(funded: &[(AccountId, u128)], create_empty_blocks: bool) -> 
         moniker: "test".into(),
         rpc_address: "tcp://127.0.0.1:0".into(),
         retained_versions: 10,
+        event_index,
         clock: std::sync::Arc::new(minitia_chain::node::clock::SystemClock::new()),
     };
     let node = Node::open(app, opts).unwrap();
@@ -172,6 +181,38 @@ async fn cosmrs_send_and_query_through_rpc() {
 
     // Found by tx_search on an indexed event.
     let q: tendermint_rpc::query::Query = format!("transfer.recipient='{bob}'").parse().unwrap();
+    let found = c
+        .tx_search(q, false, 1, 10, tendermint_rpc::Order::Ascending)
+        .await
+        .unwrap();
+    assert_eq!(found.total_count, 1);
+    assert_eq!(found.txs[0].hash, tx.hash);
+}
+
+/// `tx_index = "null"` (a challenger's node): txs are found by hash and by height, an event
+/// search is refused with an error that says why and what works instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_without_the_event_index_refuses_event_searches_precisely() {
+    let alice = key(1);
+    let bob = account(&key(2));
+    let n = start_opts(&[(account(&alice), 1_000_000)], true, false).await;
+    let c = client(&n.url);
+    let raw = send_tx(&alice, &bob, 77, 2000, 200_000, 0, 0, CHAIN_ID);
+    let r = c.broadcast_tx_sync(raw).await.unwrap();
+    assert!(r.code.is_ok(), "rejected: {}", r.log);
+    let tx = wait_tx(&c, r.hash).await;
+    assert!(tx.tx_result.code.is_ok(), "{}", tx.tx_result.log);
+    assert_eq!(balance(&c, &bob).await, 77);
+
+    let q: tendermint_rpc::query::Query = format!("transfer.recipient='{bob}'").parse().unwrap();
+    let e = c
+        .tx_search(q, false, 1, 10, tendermint_rpc::Order::Ascending)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("does not index tx events"), "{e}");
+    let q: tendermint_rpc::query::Query =
+        format!("tx.height={}", tx.height.value()).parse().unwrap();
     let found = c
         .tx_search(q, false, 1, 10, tendermint_rpc::Order::Ascending)
         .await

@@ -87,6 +87,7 @@ fn evm_blocks_are_judged_statelessly() {
             moniker: "evm".into(),
             rpc_address: String::new(),
             retained_versions: 100,
+            event_index: true,
             clock: Arc::new(SystemClock::new()),
         },
     )

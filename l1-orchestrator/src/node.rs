@@ -329,6 +329,7 @@ pub async fn start_on_with_engines(
         moniker: "minitia-l1".into(),
         rpc_address: format!("tcp://{local}"),
         retained_versions: 100,
+        event_index: true,
         clock: clock.clone(),
     };
     let app = l1_app_with_engines(app_config, clock.clone(), engines);

@@ -162,14 +162,30 @@ pub struct RpcConfig {
     /// Listen address of the CometBFT JSON-RPC server.
     #[serde(deserialize_with = "deserialize_socket_addr")]
     pub listen: SocketAddr,
+    /// Tx event indexing, as CometBFT's `[tx_index] indexer`: `"kv"` indexes every event for
+    /// `tx_search`, `"null"` does not (blocks store faster; `tx` by hash still works). Unset:
+    /// `"kv"`, except for `minitia challenger`, which never searches its own node.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tx_index: Option<TxIndexer>,
 }
 
 impl Default for RpcConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 26657)),
+            tx_index: None,
         }
     }
+}
+
+/// `[rpc] tx_index`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TxIndexer {
+    /// Index events (CometBFT's `kv`).
+    Kv,
+    /// No event index.
+    Null,
 }
 
 /// `[l1]`: the settlement L1. An empty `rpc` runs the minitia without an L1: no batch records,

@@ -33,6 +33,9 @@ pub enum BlockStoreError {
     /// Stored bytes do not decode.
     #[error("block store is corrupt: {0}; restore the data dir or resync from DA")]
     Corrupt(String),
+    /// An event search on a node that does not index events.
+    #[error("this node does not index tx events (tx_index = \"null\"); search by tx.hash or tx.height, or ask a node with tx_index = \"kv\"")]
+    EventIndexOff,
 }
 
 fn db<E: std::fmt::Display>(e: E) -> BlockStoreError {
@@ -66,6 +69,7 @@ pub struct NewBlock<'a> {
 pub struct BlockStore {
     db: Database,
     group: GroupCommit,
+    event_index: bool,
 }
 
 /// Group-commit state for mempool writes.
@@ -108,7 +112,21 @@ impl BlockStore {
         Ok(Self {
             db: database,
             group: GroupCommit::default(),
+            event_index: true,
         })
+    }
+
+    /// Whether [`BlockStore::put_block`] indexes tx events (on by default). Off, event
+    /// searches fail with [`BlockStoreError::EventIndexOff`]; blocks stored while it was off
+    /// are never indexed later.
+    pub fn with_event_index(mut self, on: bool) -> Self {
+        self.event_index = on;
+        self
+    }
+
+    /// Whether this store indexes tx events.
+    pub fn event_index(&self) -> bool {
+        self.event_index
     }
 
     /// Latest stored block height (0 when none).
@@ -145,22 +163,41 @@ impl BlockStore {
                 .map_err(db)?
                 .insert(nb.block.header.hash().as_bytes(), height)
                 .map_err(db)?;
+            // Keys inserted in order: a block's tx hashes and event keys are scattered over
+            // the B-trees, and sorted inserts touch each page once instead of once per key.
+            let mut hashes: Vec<(&[u8], u32)> = nb
+                .tx_hashes
+                .iter()
+                .enumerate()
+                .map(|(i, h)| (h.as_bytes().as_slice(), i as u32))
+                .collect();
+            hashes.sort_unstable();
             let mut by_hash = tx.open_table(TX_BY_HASH).map_err(db)?;
-            let mut events = tx.open_table(EVENT_INDEX).map_err(db)?;
-            for (i, h) in nb.tx_hashes.iter().enumerate() {
-                by_hash
-                    .insert(h.as_bytes().as_slice(), (height, i as u32))
-                    .map_err(db)?;
-                let Some(r) = nb.results.tx_results.get(i) else {
-                    continue;
-                };
+            for (h, i) in hashes {
+                by_hash.insert(h, (height, i)).map_err(db)?;
+            }
+            let mut keys = Vec::new();
+            let mut composite = String::new();
+            let indexed = if self.event_index {
+                nb.results.tx_results.as_slice()
+            } else {
+                &[]
+            };
+            for (i, r) in indexed.iter().enumerate().take(nb.tx_hashes.len()) {
                 for e in &r.events {
                     for a in e.attributes.iter().filter(|a| a.index) {
-                        let k =
-                            event_key(&format!("{}.{}", e.kind, a.key), &a.value, height, i as u32);
-                        events.insert(k.as_slice(), ()).map_err(db)?;
+                        composite.clear();
+                        composite.push_str(&e.kind);
+                        composite.push('.');
+                        composite.push_str(&a.key);
+                        keys.push(event_key(&composite, &a.value, height, i as u32));
                     }
                 }
+            }
+            keys.sort_unstable();
+            let mut events = tx.open_table(EVENT_INDEX).map_err(db)?;
+            for k in &keys {
+                events.insert(k.as_slice(), ()).map_err(db)?;
             }
             let mut mp = tx.open_table(MEMPOOL).map_err(db)?;
             for seq in nb.mempool_remove {
@@ -232,6 +269,9 @@ impl BlockStore {
         key: &str,
         value: &str,
     ) -> Result<Vec<(u64, u32)>, BlockStoreError> {
+        if !self.event_index {
+            return Err(BlockStoreError::EventIndexOff);
+        }
         let r = self.db.begin_read().map_err(db)?;
         let t = r.open_table(EVENT_INDEX).map_err(db)?;
         let prefix = [key.as_bytes(), &[0], value.as_bytes(), &[0]].concat();

@@ -47,6 +47,7 @@ pub fn open_node<E: ChainApp + Send + Sync + 'static>(
             moniker: moniker.into(),
             rpc_address: String::new(),
             retained_versions: 100,
+            event_index: true,
             clock: Arc::new(SystemClock::new()),
         },
     )

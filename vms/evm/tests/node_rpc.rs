@@ -67,6 +67,7 @@ fn start(eth: &[Address], cosmos: &[AccountId]) -> TestNode {
             moniker: "t".into(),
             rpc_address: "tcp://127.0.0.1:0".into(),
             retained_versions: 10,
+            event_index: true,
             clock: Arc::new(minitia_chain::node::clock::SystemClock::new()),
         },
     )
