@@ -176,6 +176,7 @@ impl Chain {
             moniker: "fraud".into(),
             rpc_address: String::new(),
             retained_versions: 100,
+            event_index: true,
             clock: Arc::new(SystemClock::new()),
         };
         let node = Node::open(
@@ -192,6 +193,38 @@ impl Chain {
             accounts,
             _dir: dir,
         }
+    }
+
+    /// A follower node of this chain (own data dir, honest engine, the sequencer's key): what
+    /// the shipped challenger (`minitia challenger`) derives the chain into, block by block,
+    /// with [`Node::apply_block`].
+    pub fn follower(&self) -> (Arc<Node<CosmosApp>>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let json = genesis_json(self.accounts);
+        let opts = NodeOptions {
+            data_dir: dir.path().join("data"),
+            genesis: serde_json::from_value(json.clone()).unwrap(),
+            genesis_json: json,
+            validator: ValidatorKey::from_seed([6; 32]),
+            mempool: MempoolLimits::default(),
+            max_block_txs: 5000,
+            max_block_bytes: 16 << 20,
+            create_empty_blocks: true,
+            moniker: "challenger".into(),
+            rpc_address: String::new(),
+            retained_versions: 100,
+            // As `minitia challenger` opens its node: no event index (it never searches it).
+            event_index: false,
+            clock: Arc::new(SystemClock::new()),
+        };
+        let seq = ValidatorKey::from_seed([5; 32]).public_key();
+        (Node::open_follower(honest_app(), opts, seq).unwrap(), dir)
+    }
+
+    /// Block `h` and the sequencer's commit on it, as a batch carries them.
+    pub fn block_and_commit(&self, h: u64) -> (tendermint::Block, tendermint::block::Commit) {
+        let b = self.node.blocks();
+        (b.block(h).unwrap().unwrap(), b.commit(h).unwrap().unwrap())
     }
 
     fn account_number(&self, n: u16) -> u64 {
@@ -300,6 +333,13 @@ impl Challenger {
     /// Replays `chain` up to `to` and returns the challenger and the first block whose
     /// post-state root differs from the chain's claim (header `N+1`'s app hash), if any.
     pub fn replay(chain: &Chain, to: u64) -> (Self, Option<u64>) {
+        let mut c = Self::at_genesis(chain);
+        let bad = c.replay_blocks(chain, 1, to);
+        (c, bad)
+    }
+
+    /// A challenger holding `chain`'s genesis state (version 1).
+    pub fn at_genesis(chain: &Chain) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(
             dir.path().join("c.redb"),
@@ -321,8 +361,19 @@ impl Challenger {
         };
         let w = app.init_genesis(&g.app_state, &ctx).unwrap();
         store.commit_writes(1, &w).unwrap();
+        Self {
+            store,
+            app,
+            _dir: dir,
+        }
+    }
+
+    /// Replays blocks `from..=to` (the state after `from - 1` must be in the store) and
+    /// returns the first whose post-state root differs from the chain's claim, if any.
+    pub fn replay_blocks(&mut self, chain: &Chain, from: u64, to: u64) -> Option<u64> {
+        let app = &self.app;
         let mut first_bad = None;
-        for h in 1..=to {
+        for h in from..=to {
             let header = chain.header(h);
             let ctx = minitia_fraud_proofs::block_context(&header).unwrap();
             let txs: Vec<CosmosTx> = chain
@@ -330,10 +381,10 @@ impl Challenger {
                 .iter()
                 .map(|t| app.decode_tx(t).unwrap())
                 .collect();
-            let view = store.view(h).unwrap();
+            let view = self.store.view(h).unwrap();
             let out = app.execute_block(&ctx, &view, &txs).unwrap();
             drop(view);
-            let root = store.commit_writes(h + 1, &out.writes).unwrap();
+            let root = self.store.commit_writes(h + 1, &out.writes).unwrap();
             if first_bad.is_none()
                 && h < to
                 && root != hash32(chain.header(h + 1).app_hash.as_bytes())
@@ -341,13 +392,6 @@ impl Challenger {
                 first_bad = Some(h);
             }
         }
-        (
-            Self {
-                store,
-                app,
-                _dir: dir,
-            },
-            first_bad,
-        )
+        first_bad
     }
 }
