@@ -163,25 +163,27 @@ pub struct RpcConfig {
     #[serde(deserialize_with = "deserialize_socket_addr")]
     pub listen: SocketAddr,
     /// Tx event indexing, as CometBFT's `[tx_index] indexer`: `"kv"` indexes every event for
-    /// `tx_search`, `"null"` does not (blocks store faster; `tx` by hash still works). Unset:
-    /// `"kv"`, except for `minitia challenger`, which never searches its own node.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tx_index: Option<TxIndexer>,
+    /// `tx_search`, `"null"` does not (blocks store faster; `tx` by hash still works).
+    /// `"auto"`: `"kv"`, except for `minitia challenger`, which never searches its own node.
+    pub tx_index: TxIndexer,
 }
 
 impl Default for RpcConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 26657)),
-            tx_index: None,
+            tx_index: TxIndexer::Auto,
         }
     }
 }
 
 /// `[rpc] tx_index`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TxIndexer {
+    /// `Kv`, or `Null` for a challenger.
+    #[default]
+    Auto,
     /// Index events (CometBFT's `kv`).
     Kv,
     /// No event index.
@@ -876,6 +878,7 @@ mod tests {
             ("MINITIA_SEQUENCER_CREATE_EMPTY_BLOCKS", "true"),
             ("MINITIA_MEMPOOL_MAX_TXS", "7"),
             ("MINITIA_CHAIN_DATA_DIR", "/var/lib/m"),
+            ("MINITIA_RPC_TX_INDEX", "null"),
         ]
         .into();
         let c =
@@ -888,6 +891,7 @@ mod tests {
         );
         assert!(c.sequencer.create_empty_blocks);
         assert_eq!(c.mempool.max_txs, 7);
+        assert_eq!(c.rpc.tx_index, TxIndexer::Null);
         assert_eq!(c.data_dir(dir.path()), PathBuf::from("/var/lib/m"));
         assert_eq!(c.genesis_path(dir.path()), dir.path().join("genesis.json"));
 

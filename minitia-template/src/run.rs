@@ -102,7 +102,7 @@ pub fn node_options(
             .unwrap_or_else(|| "minitia".into()),
         rpc_address: format!("tcp://{}", config.rpc.listen),
         retained_versions: 100,
-        event_index: config.rpc.tx_index != Some(crate::config::TxIndexer::Null),
+        event_index: config.rpc.tx_index != crate::config::TxIndexer::Null,
         clock: Arc::new(minitia_chain::node::clock::SystemClock::new()),
     };
     Ok((app_config, opts))

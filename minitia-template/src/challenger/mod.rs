@@ -1475,10 +1475,9 @@ pub async fn run_challenger_with<A: ChainApp + 'static>(
         let (home, mut config) = (home.to_path_buf(), config.clone());
         // The challenger reads its blocks' results directly and never searches its node, so
         // it skips the event index (~30% of storing a block) unless the config asks for it.
-        config
-            .rpc
-            .tx_index
-            .get_or_insert(crate::config::TxIndexer::Null);
+        if config.rpc.tx_index == crate::config::TxIndexer::Auto {
+            config.rpc.tx_index = crate::config::TxIndexer::Null;
+        }
         tokio::task::spawn_blocking(move || {
             crate::follower::open_follower_node(&home, &config, make_app)
         })
@@ -1577,13 +1576,7 @@ pub async fn run_node_with_fault(
         )));
     }
     let node = {
-        let (home, mut config) = (home.to_path_buf(), config.clone());
-        // The challenger reads its blocks' results directly and never searches its node, so
-        // it skips the event index (~30% of storing a block) unless the config asks for it.
-        config
-            .rpc
-            .tx_index
-            .get_or_insert(crate::config::TxIndexer::Null);
+        let (home, config) = (home.to_path_buf(), config.clone());
         tokio::task::spawn_blocking(move || {
             crate::run::open_node_with(&home, &config, extra_modules)
         })
