@@ -215,6 +215,8 @@ async fn wrong_state_is_proven_then_the_rollup_rolls_back_reproposes_and_finaliz
     let mut net = start(Faults::default()).await;
     // A follower that runs through the incident, polling the L1 as a live one does.
     let (enode, mut early) = net.follower("early-follower").await;
+    // And a follower process (`minitia start --follow`), which rolls itself back live.
+    let live = LiveFollower::start(&net, "live-follower").await;
     let stop_early = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let early_task = {
         let stop = stop_early.clone();
@@ -281,6 +283,8 @@ async fn wrong_state_is_proven_then_the_rollup_rolls_back_reproposes_and_finaliz
         "the early follower derived only to {early_tip} ({early_result:?}), not past {keep}"
     );
 
+    let mut live = live;
+    live.max_height_before_restart = live.height().await.unwrap_or(0);
     // minitia rollback --to-height <last remaining output's L2 block>.
     let (app_config, _) = minitia_template::run::node_options(&net.seq_home, &net.cfg).unwrap();
     let app = minitia_template::run::cosmos_app(app_config, vec![]);
@@ -386,7 +390,128 @@ async fn wrong_state_is_proven_then_the_rollup_rolls_back_reproposes_and_finaliz
     let (enode, mut early) = net.follower("early-follower").await;
     net.derive_to(&enode, &mut early, bad + 3, "the rolled-back follower")
         .await;
+
+    // The follower process had applied voided blocks above `keep` too; it rolled itself
+    // back (its RPC shows the sequencer's new blocks at those heights) and kept going.
+    assert!(
+        live.max_height_before_restart > keep,
+        "the live follower derived only to {} before the rollback, not past {keep}",
+        live.max_height_before_restart
+    );
+    live.wait_matches_sequencer(&net, bad + 3).await;
+    let st = live.status().await;
+    assert_eq!(st["rollbacks"], 1, "{st}");
+    assert_eq!(st["halted"], false, "{st}");
+    live.stop().await;
     net.shutdown().await;
+}
+
+/// `minitia start --follow` as a task, on its own home and RPC port.
+struct LiveFollower {
+    url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), minitia_template::run::RunError>>,
+    /// Highest height its RPC reported before the rollup restarted (set by the test).
+    max_height_before_restart: u64,
+}
+
+impl LiveFollower {
+    async fn start(net: &Net, name: &str) -> Self {
+        let home = net.dir.path().join(name);
+        create_home(&home, &HomeOptions::new("mini"), &mut |_| {}).unwrap();
+        std::fs::copy(net.seq_home.join("genesis.json"), home.join("genesis.json")).unwrap();
+        let mut cfg = NodeConfig::load(&home).unwrap();
+        cfg.l1 = net.cfg.l1.clone();
+        cfg.da.rpc = net.da_url.clone();
+        cfg.da.auth_token = DA_TOKEN.into();
+        cfg.rpc.listen = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap()
+        };
+        let url = format!("http://{}", cfg.rpc.listen);
+        let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            minitia_template::follower::run_follower_with(&home, &cfg, vec![], async move {
+                let _ = rx.await;
+            })
+            .await
+        });
+        Self {
+            url,
+            stop: Some(stop),
+            task,
+            max_height_before_restart: 0,
+        }
+    }
+
+    fn client(&self) -> tendermint_rpc::HttpClient {
+        tendermint_rpc::HttpClient::builder(self.url.parse().unwrap())
+            .compat_mode(tendermint_rpc::client::CompatMode::V0_38)
+            .build()
+            .unwrap()
+    }
+
+    async fn height(&self) -> Option<u64> {
+        use tendermint_rpc::Client;
+        let s = self.client().status().await.ok()?;
+        Some(s.sync_info.latest_block_height.value())
+    }
+
+    async fn status(&self) -> serde_json::Value {
+        let url = format!("{}/follower_status", self.url);
+        let addr = url.trim_start_matches("http://");
+        let (host, path) = addr.split_once('/').unwrap();
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut c = tokio::net::TcpStream::connect(host).await.unwrap();
+        c.write_all(
+            format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await
+        .unwrap();
+        let mut buf = Vec::new();
+        c.read_to_end(&mut buf).await.unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        let body = text.split_once("\r\n\r\n").unwrap().1;
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+    }
+
+    /// Waits (90 s at most; the RPC is down while it rolls back) until the follower is at
+    /// `target` or past it with the sequencer's block at every height.
+    async fn wait_matches_sequencer(&self, net: &Net, target: u64) {
+        use tendermint_rpc::Client;
+        let start = std::time::Instant::now();
+        loop {
+            let mut ok = false;
+            if let Some(h) = self.height().await {
+                if h >= target {
+                    ok = true;
+                    for i in 1..=h {
+                        let theirs = self.client().block(i as u32).await.ok().map(|b| b.block_id);
+                        if theirs != net.node().block_id(i).unwrap() {
+                            ok = false;
+                            break;
+                        }
+                    }
+                }
+            }
+            if ok {
+                return;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(90),
+                "the live follower is at {:?}, not at {target} with the sequencer's blocks; status {}",
+                self.height().await,
+                self.status().await
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        let r = self.task.await.unwrap();
+        assert!(r.is_ok(), "{r:?}");
+    }
 }
 
 #[test]

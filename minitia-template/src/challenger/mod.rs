@@ -60,7 +60,7 @@
 //!   superseded above the rollback height ([`crate::follower::Deletion`]), as for followers:
 //!   a challenger started afterwards derives the re-posted chain. One that derived the voided
 //!   blocks stops with [`FollowerError::RolledBack`] (its node must be rolled back with
-//!   `minitia rollback` first; not done live).
+//!   `minitia rollback` first; unlike the follower process, not done live).
 
 use std::{
     collections::{BTreeMap, BTreeSet},

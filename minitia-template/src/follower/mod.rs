@@ -98,7 +98,8 @@ pub enum FollowerError {
     Apply(#[from] FollowError),
     /// The L1 deleted outputs and the sequencer re-posted its chain from `rollback_to`, but
     /// this follower already applied blocks of the voided chain above it. Derivation stops;
-    /// the node must be rolled back (it is not done live: the RPC serves the node).
+    /// the node must be rolled back: [`run_follower_home`] does it live, a challenger asks
+    /// the operator.
     #[error(
         "the L1 deleted outputs from index {output_index} (L1 height {l1_height}) and the \
          sequencer re-posted its chain from L2 height {}, but this follower already applied \
@@ -168,6 +169,10 @@ pub struct FollowerStatus {
     pub last_error: Option<String>,
     /// Derivation stopped at a fault; restart after fixing the cause.
     pub halted: bool,
+    /// Times this follower rolled itself back after the L1 deleted outputs over blocks it
+    /// had derived (see [`run_follower_home`]).
+    #[serde(default)]
+    pub rollbacks: u64,
 }
 
 /// Shared, read by the RPC.
@@ -524,15 +529,22 @@ impl<A: ChainApp, S: RecordSource, D: DaClient> Deriver<A, S, D> {
     ) -> Result<(), FollowerError> {
         tokio::pin!(shutdown);
         let mut delay = opts.poll_interval;
+        // The fault derivation stopped at, if it did. A halted follower keeps polling (every
+        // 5 poll intervals, at most `max_backoff`): the L1 may delete the outputs over the block it refused and the
+        // sequencer re-post its chain, which this follower then sees as a rollback.
+        let mut fault: Option<FollowerError> = None;
         loop {
             let r = tokio::select! {
-                _ = &mut shutdown => return Ok(()),
+                _ = &mut shutdown => return fault.map_or(Ok(()), Err),
                 r = self.poll() => r,
             };
             let wait = match r {
                 Ok(height) => {
                     delay = opts.poll_interval;
-                    if lock(&self.status).last_error.take().is_some() {
+                    fault = None;
+                    let mut st = lock(&self.status);
+                    st.halted = false;
+                    if st.last_error.take().is_some() {
                         tracing::info!(height, "derivation resumed");
                     }
                     opts.poll_interval
@@ -544,19 +556,27 @@ impl<A: ChainApp, S: RecordSource, D: DaClient> Deriver<A, S, D> {
                     delay = (delay * 2).min(opts.max_backoff);
                     wait
                 }
-                Err(e) => {
-                    tracing::error!(error = %e, fault = e.is_fault(), height = self.node.height(), "derivation halted");
-                    {
-                        let mut st = lock(&self.status);
-                        st.last_error = Some(e.to_string());
-                        st.halted = true;
-                    }
-                    shutdown.await;
+                Err(e @ FollowerError::RolledBack { .. }) => {
+                    // Not a fault of the chain: the caller rolls the node back (or tells
+                    // the operator to), so it gets the error at once.
+                    tracing::warn!(error = %e, height = self.node.height(), "derivation stopped for a rollback");
+                    lock(&self.status).last_error = Some(e.to_string());
                     return Err(e);
+                }
+                Err(e) => {
+                    let msg = e.to_string();
+                    let mut st = lock(&self.status);
+                    if st.last_error.as_deref() != Some(msg.as_str()) || !st.halted {
+                        tracing::error!(error = %e, fault = e.is_fault(), height = self.node.height(), "derivation halted");
+                    }
+                    st.last_error = Some(msg);
+                    st.halted = true;
+                    fault = Some(e);
+                    (opts.poll_interval * 5).min(opts.max_backoff)
                 }
             };
             tokio::select! {
-                _ = &mut shutdown => return Ok(()),
+                _ = &mut shutdown => return fault.map_or(Ok(()), Err),
                 _ = tokio::time::sleep(wait) => {}
             }
         }
@@ -653,6 +673,21 @@ pub async fn follow<A: ChainApp>(
     opts: FollowerOptions,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), RunError> {
+    follow_until(node, home, config, status, opts, shutdown)
+        .await?
+        .map_err(|e| RunError::Other(format!("derivation halted: {e}")))
+}
+
+/// [`follow`], with the deriver's own error (a [`FollowerError::RolledBack`] is returned at
+/// once, without waiting for `shutdown`).
+async fn follow_until<A: ChainApp>(
+    node: Arc<Node<A>>,
+    home: &Path,
+    config: &NodeConfig,
+    status: SharedStatus,
+    opts: FollowerOptions,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<Result<(), FollowerError>, RunError> {
     check_l1_config(config)?;
     let l1 = RemoteChain::new(&config.l1.rpc).map_err(|e| RunError::Other(e.to_string()))?;
     tokio::pin!(shutdown);
@@ -665,7 +700,7 @@ pub async fn follow<A: ChainApp>(
                 tracing::warn!(error = %e, "waiting for the L1");
                 lock(&status).last_error = Some(e.to_string());
                 tokio::select! {
-                    _ = &mut shutdown => return Ok(()),
+                    _ = &mut shutdown => return Ok(Ok(())),
                     _ = tokio::time::sleep(delay) => {}
                 }
                 delay = (delay * 2).min(opts.max_backoff);
@@ -684,83 +719,152 @@ pub async fn follow<A: ChainApp>(
         l1_cursor = lock(&deriver.status).l1_cursor,
         "deriving the chain from the L1 and DA"
     );
-    deriver
-        .run(opts, shutdown)
-        .await
-        .map_err(|e| RunError::Other(format!("derivation halted: {e}")))
+    Ok(deriver.run(opts, shutdown).await)
 }
 
 /// Runs the node of `home` as a follower (bank and auth, plus `extra_modules`): the
-/// CometBFT RPC (read-only) and derivation, until `shutdown` resolves.
+/// CometBFT RPC (read-only) and derivation, until `shutdown` resolves. See
+/// [`run_follower_home`].
 pub async fn run_follower_with(
     home: &Path,
     config: &NodeConfig,
     extra_modules: Vec<Arc<dyn crate::run::Module>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
-    check_l1_config(config)?;
-    let node = {
-        let home = home.to_path_buf();
-        let config = config.clone();
-        tokio::task::spawn_blocking(move || {
-            open_follower_node(&home, &config, |c| crate::run::cosmos_app(c, extra_modules))
-        })
-        .await
-        .map_err(|e| RunError::Other(format!("node start panicked: {e}")))??
-    };
-    run_follower_node(node, home, config, |_| None, shutdown).await
+    run_follower_home(
+        home,
+        config,
+        move |c| crate::run::cosmos_app(c, extra_modules.clone()),
+        |_, _| None,
+        shutdown,
+    )
+    .await
 }
 
 /// A server spawned beside the follower's CometBFT RPC (the EVM JSON-RPC), stopped by the
 /// shutdown future it is given.
 pub type ExtraServer = tokio::task::JoinHandle<()>;
 
-/// Serves `node`'s CometBFT RPC on `[rpc] listen` plus what `extra` spawns (given a shutdown
+/// How long a rolled-back follower waits for the last users of its node (RPC connections)
+/// to let go before it gives up and asks the operator to restart it.
+const RELEASE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs the follower of `home` with the engine `make_app` builds: serves the node's CometBFT
+/// RPC on `[rpc] listen` plus what `extra` spawns for it (given the node and a shutdown
 /// future), and derives until `shutdown` resolves.
-pub async fn run_follower_node<A: ChainApp>(
-    node: Arc<Node<A>>,
+///
+/// When the L1 deleted outputs over blocks this node had already derived
+/// ([`FollowerError::RolledBack`]), it rolls itself back instead of halting: it stops serving,
+/// waits for the node's last users to let go, rolls its home back to the last output left
+/// exactly as `minitia rollback` does ([`crate::recovery::rollback_home`]: the replayed roots
+/// must equal the chain's own headers), reopens the node and follows the re-posted chain.
+/// The RPC is down for the rollback's duration (it replays the kept blocks from genesis).
+pub async fn run_follower_home<A, F>(
     home: &Path,
     config: &NodeConfig,
-    extra: impl FnOnce(std::pin::Pin<Box<dyn Future<Output = ()> + Send>>) -> Option<ExtraServer>,
+    make_app: F,
+    mut extra: impl FnMut(
+        Arc<Node<A>>,
+        std::pin::Pin<Box<dyn Future<Output = ()> + Send>>,
+    ) -> Option<ExtraServer>,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), RunError> {
-    let listener = tokio::net::TcpListener::bind(config.rpc.listen)
-        .await
-        .map_err(|source| RunError::Bind {
-            addr: config.rpc.listen.to_string(),
-            source,
-        })?;
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+) -> Result<(), RunError>
+where
+    A: ChainApp + 'static,
+    F: Fn(minitia_chain::app::AppConfig) -> A + Clone + Send + 'static,
+{
+    check_l1_config(config)?;
+    let (down_tx, down_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = down_tx.send(true);
+    });
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|v| *v).await;
     };
-    let status: SharedStatus = Arc::new(Mutex::new(FollowerStatus {
-        height: node.height(),
-        ..Default::default()
-    }));
-    let rpc = tokio::spawn(serve_rpc(
-        node.clone(),
-        status.clone(),
-        listener,
-        stopped(stop_rx.clone()),
-    ));
-    let extra = extra(Box::pin(stopped(stop_rx.clone())));
-    tracing::info!(rpc = %config.rpc.listen, height = node.height(), "minitia follower started");
-    let result = follow(
-        node,
-        home,
-        config,
-        status,
-        FollowerOptions::default(),
-        async move {
-            shutdown.await;
-        },
-    )
-    .await;
-    let _ = stop_tx.send(true);
-    let _ = tokio::time::timeout(Duration::from_secs(5), rpc).await;
-    if let Some(e) = extra {
-        let _ = tokio::time::timeout(Duration::from_secs(5), e).await;
+    let status: SharedStatus = Arc::new(Mutex::new(FollowerStatus::default()));
+    loop {
+        let node = {
+            let (home, config, make_app) = (home.to_path_buf(), config.clone(), make_app.clone());
+            tokio::task::spawn_blocking(move || open_follower_node(&home, &config, make_app))
+                .await
+                .map_err(|e| RunError::Other(format!("node start panicked: {e}")))??
+        };
+        {
+            let mut st = lock(&status);
+            st.height = node.height();
+            st.halted = false;
+        }
+        let listener = tokio::net::TcpListener::bind(config.rpc.listen)
+            .await
+            .map_err(|source| RunError::Bind {
+                addr: config.rpc.listen.to_string(),
+                source,
+            })?;
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let rpc = tokio::spawn(serve_rpc(
+            node.clone(),
+            status.clone(),
+            listener,
+            stopped(stop_rx.clone()),
+        ));
+        let extra_server = extra(node.clone(), Box::pin(stopped(stop_rx.clone())));
+        tracing::info!(rpc = %config.rpc.listen, height = node.height(), "minitia follower started");
+        let result = follow_until(
+            node.clone(),
+            home,
+            config,
+            status.clone(),
+            FollowerOptions::default(),
+            stopped(down_rx.clone()),
+        )
+        .await;
+        let _ = stop_tx.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(5), rpc).await;
+        if let Some(e) = extra_server {
+            let _ = tokio::time::timeout(Duration::from_secs(5), e).await;
+        }
+        let (to, err) = match result? {
+            Ok(()) => return Ok(()),
+            Err(e @ FollowerError::RolledBack { rollback_to, .. }) => (rollback_to, e),
+            Err(e) => return Err(RunError::Other(format!("derivation halted: {e}"))),
+        };
+        if *down_rx.borrow() {
+            return Err(RunError::Other(format!("derivation halted: {err}")));
+        }
+        // The node's files can be replaced only once nothing holds them open.
+        let waited = std::time::Instant::now();
+        while Arc::strong_count(&node) > 1 {
+            if waited.elapsed() > RELEASE_TIMEOUT {
+                return Err(RunError::Other(format!(
+                    "derivation halted: {err} (the node is still in use after {RELEASE_TIMEOUT:?}, \
+                     so it was not rolled back live)"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        drop(node);
+        tracing::warn!(
+            to_height = to,
+            "rolling the follower back to the last output the L1 kept"
+        );
+        let report = {
+            let (home, config, make_app) = (home.to_path_buf(), config.clone(), make_app.clone());
+            tokio::task::spawn_blocking(move || {
+                let (app_config, _) = crate::run::node_options(&home, &config)?;
+                crate::recovery::rollback_home(&home, &config, &make_app(app_config), to)
+                    .map_err(RunError::Other)
+            })
+            .await
+            .map_err(|e| RunError::Other(format!("rollback panicked: {e}")))??
+        };
+        tracing::warn!(
+            from = report.node.from_height,
+            to = report.node.to_height,
+            "follower rolled back; following the re-posted chain"
+        );
+        let mut st = lock(&status);
+        st.rollbacks += 1;
+        st.last_error = None;
     }
-    result
 }

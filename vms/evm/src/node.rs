@@ -41,27 +41,34 @@ pub async fn run_follower(
     json_rpc: SocketAddr,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
-    let node = {
-        let home = home.to_path_buf();
-        let config = config.clone();
-        tokio::task::spawn_blocking(move || open_follower(&home, &config))
-            .await
-            .map_err(|e| RunError::Other(format!("node start panicked: {e}")))??
-    };
-    let eth = bind(json_rpc).await?;
-    tracing::info!(json_rpc = %json_rpc, "Ethereum JSON-RPC (read-only follower)");
     let (fin_stop, fin_rx) = tokio::sync::oneshot::channel::<()>();
     let finality = minitia_template::finality::from_config(config, async move {
         let _ = fin_rx.await;
     });
-    let api = EthApi::with_finality(node.clone(), finality);
     let _fin_stop = fin_stop;
-    minitia_template::follower::run_follower_node(
-        node,
+    // One Ethereum JSON-RPC server per node the follower serves (a new one after it rolls
+    // itself back, binding the port again once the previous server stopped). The first
+    // port is bound here so that a port in use fails the start.
+    let mut first = Some(bind(json_rpc).await?);
+    minitia_template::follower::run_follower_home(
         home,
         config,
-        move |stop| {
+        evm_app,
+        move |node, stop| {
+            let api = EthApi::with_finality(node, finality.clone());
+            let bound = first.take();
             Some(tokio::spawn(async move {
+                let eth = match bound {
+                    Some(l) => l,
+                    None => match bind(json_rpc).await {
+                        Ok(l) => l,
+                        Err(e) => {
+                            tracing::error!(error = %e, "Ethereum JSON-RPC not restarted");
+                            return;
+                        }
+                    },
+                };
+                tracing::info!(json_rpc = %json_rpc, "Ethereum JSON-RPC (read-only follower)");
                 if let Err(e) = crate::rpc::serve(api, eth, stop).await {
                     tracing::error!(error = %e, "Ethereum JSON-RPC stopped");
                 }
