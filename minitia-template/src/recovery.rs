@@ -16,11 +16,9 @@
 //!
 //! Followers and challengers: records posted before the deletion are superseded above the
 //! rollback height once the batcher re-posts from there ([`crate::follower::Deletion`]), so
-//! nodes that start afterwards derive the new chain. A follower process that derived the
-//! discarded blocks rolls its own home back with this function and continues
-//! ([`crate::follower::run_follower_home`]); a challenger stops with
-//! [`crate::follower::FollowerError::RolledBack`], naming the height: roll its home back
-//! (`minitia rollback --home <challenger home> --to-height N`) and start it again.
+//! nodes that start afterwards derive the new chain. A follower or challenger process that
+//! derived the discarded blocks rolls its own home back with this function and continues
+//! ([`crate::follower::run_follower_home`], [`crate::challenger::run_challenger_with`]).
 
 use std::path::{Path, PathBuf};
 

@@ -217,6 +217,32 @@ async fn wrong_state_is_proven_then_the_rollup_rolls_back_reproposes_and_finaliz
     let (enode, mut early) = net.follower("early-follower").await;
     // And a follower process (`minitia start --follow`), which rolls itself back live.
     let live = LiveFollower::start(&net, "live-follower").await;
+    // And a second challenger process (`minitia challenger --challenger.watch-only`), which
+    // also rolls its node back live.
+    let (watcher_url, watcher_stop, watcher) = {
+        let (home, cfg) = live_home(&net, "live-challenger");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            challenger::run_challenger(
+                &home,
+                &cfg,
+                None,
+                listener,
+                challenger::ChallengerOptions {
+                    poll_interval: Duration::from_millis(100),
+                    max_backoff: Duration::from_millis(400),
+                    ..Default::default()
+                },
+                async move {
+                    let _ = rx.await;
+                },
+            )
+            .await
+        });
+        (url, stop, task)
+    };
     let stop_early = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let early_task = {
         let stop = stop_early.clone();
@@ -403,6 +429,31 @@ async fn wrong_state_is_proven_then_the_rollup_rolls_back_reproposes_and_finaliz
     assert_eq!(st["rollbacks"], 1, "{st}");
     assert_eq!(st["halted"], false, "{st}");
     live.stop().await;
+
+    // The watch-only challenger found the fault, rolled back, and checks the new chain: it
+    // derives past the old bad block with no new fault, and the re-proposed outputs match.
+    let start_wait = std::time::Instant::now();
+    loop {
+        let st = http_json(&format!("{watcher_url}/status")).await;
+        let matched = st["outputs"].as_array().is_some_and(|o| {
+            o.iter()
+                .any(|o| o["index"] == deleted_from && o["matches"] == true)
+        });
+        if st["rollbacks"] == 1 && st["derived_height"].as_u64().unwrap_or(0) > bad + 2 && matched {
+            let faults = st["faults"].as_array().unwrap();
+            assert_eq!(faults.len(), 1, "only the original fault is kept: {st}");
+            assert_eq!(faults[0]["height"], bad, "{st}");
+            break;
+        }
+        assert!(
+            start_wait.elapsed() < Duration::from_secs(90),
+            "the watch-only challenger did not roll back and check the new chain: {st}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let _ = watcher_stop.send(());
+    let r = watcher.await.unwrap();
+    assert!(r.is_ok(), "{r:?}");
     net.shutdown().await;
 }
 
@@ -415,19 +466,44 @@ struct LiveFollower {
     max_height_before_restart: u64,
 }
 
+/// A home `name` for another process of the minitia (genesis copied from the sequencer), with
+/// the net's L1 and DA and a free RPC port.
+fn live_home(net: &Net, name: &str) -> (std::path::PathBuf, NodeConfig) {
+    let home = net.dir.path().join(name);
+    create_home(&home, &HomeOptions::new("mini"), &mut |_| {}).unwrap();
+    std::fs::copy(net.seq_home.join("genesis.json"), home.join("genesis.json")).unwrap();
+    let mut cfg = NodeConfig::load(&home).unwrap();
+    cfg.l1 = net.cfg.l1.clone();
+    cfg.da.rpc = net.da_url.clone();
+    cfg.da.auth_token = DA_TOKEN.into();
+    cfg.rpc.listen = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    (home, cfg)
+}
+
+/// `GET url` as JSON.
+async fn http_json(url: &str) -> serde_json::Value {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = url.trim_start_matches("http://");
+    let (host, path) = addr.split_once('/').unwrap();
+    let mut c = tokio::net::TcpStream::connect(host).await.unwrap();
+    c.write_all(
+        format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut buf = Vec::new();
+    c.read_to_end(&mut buf).await.unwrap();
+    let text = String::from_utf8(buf).unwrap();
+    let body = text.split_once("\r\n\r\n").unwrap().1;
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
 impl LiveFollower {
     async fn start(net: &Net, name: &str) -> Self {
-        let home = net.dir.path().join(name);
-        create_home(&home, &HomeOptions::new("mini"), &mut |_| {}).unwrap();
-        std::fs::copy(net.seq_home.join("genesis.json"), home.join("genesis.json")).unwrap();
-        let mut cfg = NodeConfig::load(&home).unwrap();
-        cfg.l1 = net.cfg.l1.clone();
-        cfg.da.rpc = net.da_url.clone();
-        cfg.da.auth_token = DA_TOKEN.into();
-        cfg.rpc.listen = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap()
-        };
+        let (home, cfg) = live_home(net, name);
         let url = format!("http://{}", cfg.rpc.listen);
         let (stop, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -458,21 +534,7 @@ impl LiveFollower {
     }
 
     async fn status(&self) -> serde_json::Value {
-        let url = format!("{}/follower_status", self.url);
-        let addr = url.trim_start_matches("http://");
-        let (host, path) = addr.split_once('/').unwrap();
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let mut c = tokio::net::TcpStream::connect(host).await.unwrap();
-        c.write_all(
-            format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
-        )
-        .await
-        .unwrap();
-        let mut buf = Vec::new();
-        c.read_to_end(&mut buf).await.unwrap();
-        let text = String::from_utf8(buf).unwrap();
-        let body = text.split_once("\r\n\r\n").unwrap().1;
-        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+        http_json(&format!("{}/follower_status", self.url)).await
     }
 
     /// Waits (90 s at most; the RPC is down while it rolls back) until the follower is at

@@ -59,8 +59,9 @@
 //! - after an output deletion the sequencer rolled back for, records made before it are
 //!   superseded above the rollback height ([`crate::follower::Deletion`]), as for followers:
 //!   a challenger started afterwards derives the re-posted chain. One that derived the voided
-//!   blocks stops with [`FollowerError::RolledBack`] (its node must be rolled back with
-//!   `minitia rollback` first; unlike the follower process, not done live).
+//!   blocks stops with [`FollowerError::RolledBack`]; [`run_challenger_with`] then rolls its
+//!   home back to the last output left (as `minitia rollback` does) and starts over on the
+//!   re-posted chain, keeping its findings.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -188,6 +189,10 @@ pub struct ChallengerStatus {
     pub next_deposit: u64,
     /// The last transient error (L1 or DA unavailable), cleared by a good poll.
     pub last_error: Option<String>,
+    /// Times the challenger rolled its node back after the L1 deleted outputs over blocks
+    /// it had derived ([`run_challenger_with`]).
+    #[serde(default)]
+    pub rollbacks: u64,
 }
 
 /// A finding that is not a wrong state transition: these are reported (status, logs,
@@ -1284,6 +1289,12 @@ impl<A: ChainApp + 'static, S: RecordSource, D: DaClient> Challenger<A, S, D> {
                     delay = (delay * 2).min(opts.max_backoff);
                     w
                 }
+                Err(e @ ChallengerError::Derive(FollowerError::RolledBack { .. })) => {
+                    // The caller rolls the node back (or the operator does): at once.
+                    tracing::warn!(error = %e, "challenger stopped for a rollback");
+                    lock(&self.status).last_error = Some(e.to_string());
+                    return Err(e);
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "challenger stopped");
                     lock(&self.status).last_error = Some(e.to_string());
@@ -1455,15 +1466,25 @@ pub async fn run_challenger(
 /// [`run_challenger`] re-executing with the engine `make_app` builds: it must be the one the
 /// minitia's sequencer runs (the EVM or Move minitia's), or the challenger disagrees with
 /// every honest block that uses a module it lacks.
-pub async fn run_challenger_with<A: ChainApp + 'static>(
+///
+/// When the L1 deleted outputs over blocks its node had derived and the sequencer re-posted
+/// its chain ([`FollowerError::RolledBack`]), the challenger rolls its home back to the last
+/// output left exactly as `minitia rollback` does ([`crate::recovery::rollback_home`]),
+/// reopens its node and checks the re-posted chain; the status keeps its findings and counts
+/// `rollbacks`.
+pub async fn run_challenger_with<A, F>(
     home: &Path,
     config: &crate::config::NodeConfig,
-    make_app: impl FnOnce(minitia_chain::app::AppConfig) -> A + Send + 'static,
+    make_app: F,
     key: Option<cosmrs::crypto::secp256k1::SigningKey>,
     status_listener: tokio::net::TcpListener,
     opts: ChallengerOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), crate::run::RunError> {
+) -> Result<(), crate::run::RunError>
+where
+    A: ChainApp + 'static,
+    F: Fn(minitia_chain::app::AppConfig) -> A + Clone + Send + 'static,
+{
     use crate::run::RunError;
     if config.l1.rpc.is_empty() || config.l1.bridge_id == 0 {
         return Err(RunError::Other(
@@ -1471,45 +1492,122 @@ pub async fn run_challenger_with<A: ChainApp + 'static>(
                 .into(),
         ));
     }
-    let node = {
-        let (home, mut config) = (home.to_path_buf(), config.clone());
-        // The challenger reads its blocks' results directly and never searches its node, so
-        // it skips the event index (~30% of storing a block) unless the config asks for it.
-        if config.rpc.tx_index == crate::config::TxIndexer::Auto {
-            config.rpc.tx_index = crate::config::TxIndexer::Null;
-        }
-        tokio::task::spawn_blocking(move || {
-            crate::follower::open_follower_node(&home, &config, make_app)
-        })
-        .await
-        .map_err(|e| RunError::Other(format!("node start panicked: {e}")))??
-    };
+    // The challenger reads its blocks' results directly and never searches its node, so it
+    // skips the event index (~30% of storing a block) unless the config asks for it.
+    let mut config = config.clone();
+    if config.rpc.tx_index == crate::config::TxIndexer::Auto {
+        config.rpc.tx_index = crate::config::TxIndexer::Null;
+    }
+    let config = &config;
     let l1 = RemoteChain::new(&config.l1.rpc).map_err(|e| RunError::Other(e.to_string()))?;
-    let source = crate::follower::L1Records::for_bridge(l1.clone(), config.l1.bridge_id)
-        .await
-        .map_err(|e| RunError::Other(e.to_string()))?;
     let genesis = minitia_chain::node::genesis::GenesisDoc::load(&config.genesis_path(home))?;
-    let da = crate::follower::da_client(config, &genesis.chain_id)?;
     let submitter = match key {
         Some(k) => Some(Arc::new(
             l1_submitter(config, k).await.map_err(RunError::Other)?,
         )),
         None => None,
     };
-    let c = Challenger::new(node, source, da, l1, config.l1.bridge_id, submitter)
+    let (down_tx, down_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = down_tx.send(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|v| *v).await;
+    };
+    let mut served: Option<(SharedStatus, tokio::task::JoinHandle<std::io::Result<()>>)> = None;
+    let mut status_listener = Some(status_listener);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let result = loop {
+        let node = {
+            let (home, config, make_app) = (home.to_path_buf(), config.clone(), make_app.clone());
+            tokio::task::spawn_blocking(move || {
+                crate::follower::open_follower_node(&home, &config, make_app)
+            })
+            .await
+            .map_err(|e| RunError::Other(format!("node start panicked: {e}")))??
+        };
+        let source = crate::follower::L1Records::for_bridge(l1.clone(), config.l1.bridge_id)
+            .await
+            .map_err(|e| RunError::Other(e.to_string()))?;
+        let da = crate::follower::da_client(config, &genesis.chain_id)?;
+        let weak = Arc::downgrade(&node);
+        let mut c = Challenger::new(
+            node,
+            source,
+            da,
+            l1.clone(),
+            config.l1.bridge_id,
+            submitter.clone(),
+        )
         .and_then(|c| c.with_cursor_file(config.data_dir(home).join(CURSOR_FILE)))
         .map_err(|e| RunError::Other(e.to_string()))?;
-    let status = c.status();
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let server = tokio::spawn(serve_status(status, status_listener, async move {
-        let mut rx = stop_rx;
-        let _ = rx.wait_for(|v| *v).await;
-    }));
-    tracing::info!(bridge_id = config.l1.bridge_id, "challenger started");
-    let r = c.run(opts, shutdown).await;
+        match &served {
+            Some((status, _)) => {
+                // Findings survive the rollback; the checks start over on the new chain.
+                let before = lock(status).clone();
+                c = c.with_status(status.clone());
+                let mut st = lock(status);
+                st.faults = before.faults;
+                st.proofs = before.proofs;
+                st.deletions = before.deletions;
+                st.alarms = before.alarms;
+                st.rollbacks = before.rollbacks + 1;
+            }
+            None => {
+                let status = c.status();
+                let listener = status_listener.take().expect("first start");
+                let server = tokio::spawn(serve_status(
+                    status.clone(),
+                    listener,
+                    stopped(stop_rx.clone()),
+                ));
+                served = Some((status, server));
+                tracing::info!(bridge_id = config.l1.bridge_id, "challenger started");
+            }
+        }
+        let r = c.run(opts.clone(), stopped(down_rx.clone())).await;
+        let to = match r {
+            Err(ChallengerError::Derive(FollowerError::RolledBack { rollback_to, .. }))
+                if !*down_rx.borrow() =>
+            {
+                rollback_to
+            }
+            r => break r.map_err(|e| RunError::Other(format!("challenger stopped: {e}"))),
+        };
+        // `run` consumed the challenger; its node is gone once nothing else holds it.
+        let waited = std::time::Instant::now();
+        while weak.strong_count() > 0 && waited.elapsed() < Duration::from_secs(10) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tracing::warn!(
+            to_height = to,
+            "rolling the challenger's node back to the last output the L1 kept"
+        );
+        let report = {
+            let (home, config, make_app) = (home.to_path_buf(), config.clone(), make_app.clone());
+            tokio::task::spawn_blocking(move || {
+                let (app_config, _) = crate::run::node_options(&home, &config)?;
+                crate::recovery::rollback_home(&home, &config, &make_app(app_config), to)
+                    .map_err(RunError::Other)
+            })
+            .await
+            .map_err(|e| RunError::Other(format!("rollback panicked: {e}")))?
+        };
+        match report {
+            Ok(r) => tracing::warn!(
+                from = r.node.from_height,
+                to = r.node.to_height,
+                "challenger rolled back; checking the re-posted chain"
+            ),
+            Err(e) => break Err(e),
+        }
+    };
     let _ = stop_tx.send(true);
-    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
-    r.map_err(|e| RunError::Other(format!("challenger stopped: {e}")))
+    if let Some((_, server)) = served {
+        let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+    }
+    result
 }
 
 /// The challenger's L1 cursor, in the data dir ([`Cursor`]).

@@ -98,8 +98,8 @@ pub enum FollowerError {
     Apply(#[from] FollowError),
     /// The L1 deleted outputs and the sequencer re-posted its chain from `rollback_to`, but
     /// this follower already applied blocks of the voided chain above it. Derivation stops;
-    /// the node must be rolled back: [`run_follower_home`] does it live, a challenger asks
-    /// the operator.
+    /// the node must be rolled back, which [`run_follower_home`] and the challenger process
+    /// do live.
     #[error(
         "the L1 deleted outputs from index {output_index} (L1 height {l1_height}) and the \
          sequencer re-posted its chain from L2 height {}, but this follower already applied \
