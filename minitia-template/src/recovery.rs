@@ -85,3 +85,43 @@ pub fn rollback_home<A: ChainApp>(
         batcher_wal,
     })
 }
+
+/// How long a process waits for the last users of its node to let go before a live rollback
+/// gives up (the node's files cannot be replaced while open).
+pub const RELEASE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The live form of [`rollback_home`], for a follower or challenger process that stopped
+/// using its node: waits until `node` is dropped everywhere ([`RELEASE_TIMEOUT`] at most),
+/// then rolls the home back to `to` on a blocking thread with the engine `make_app` builds.
+pub async fn rollback_released_home<A, F>(
+    home: &Path,
+    config: &NodeConfig,
+    make_app: F,
+    node: std::sync::Weak<minitia_chain::node::Node<A>>,
+    to: u64,
+) -> Result<HomeRollback, crate::run::RunError>
+where
+    A: ChainApp + 'static,
+    F: Fn(minitia_chain::app::AppConfig) -> A + Send + 'static,
+{
+    use crate::run::RunError;
+    let waited = std::time::Instant::now();
+    while node.strong_count() > 0 {
+        if waited.elapsed() > RELEASE_TIMEOUT {
+            return Err(RunError::Other(format!(
+                "the node is still in use after {RELEASE_TIMEOUT:?}, so it was not rolled back \
+                 live: stop the process, run `minitia rollback --home {} --to-height {to}` and \
+                 start it again",
+                home.display()
+            )));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (home, config) = (home.to_path_buf(), config.clone());
+    tokio::task::spawn_blocking(move || {
+        let (app_config, _) = crate::run::node_options(&home, &config)?;
+        rollback_home(&home, &config, &make_app(app_config), to).map_err(RunError::Other)
+    })
+    .await
+    .map_err(|e| RunError::Other(format!("rollback panicked: {e}")))?
+}

@@ -1575,25 +1575,13 @@ where
             }
             r => break r.map_err(|e| RunError::Other(format!("challenger stopped: {e}"))),
         };
-        // `run` consumed the challenger; its node is gone once nothing else holds it.
-        let waited = std::time::Instant::now();
-        while weak.strong_count() > 0 && waited.elapsed() < Duration::from_secs(10) {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
         tracing::warn!(
             to_height = to,
             "rolling the challenger's node back to the last output the L1 kept"
         );
-        let report = {
-            let (home, config, make_app) = (home.to_path_buf(), config.clone(), make_app.clone());
-            tokio::task::spawn_blocking(move || {
-                let (app_config, _) = crate::run::node_options(&home, &config)?;
-                crate::recovery::rollback_home(&home, &config, &make_app(app_config), to)
-                    .map_err(RunError::Other)
-            })
-            .await
-            .map_err(|e| RunError::Other(format!("rollback panicked: {e}")))?
-        };
+        // `run` consumed the challenger and with it the node.
+        let report =
+            crate::recovery::rollback_released_home(home, config, make_app.clone(), weak, to).await;
         match report {
             Ok(r) => tracing::warn!(
                 from = r.node.from_height,

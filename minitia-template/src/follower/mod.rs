@@ -745,10 +745,6 @@ pub async fn run_follower_with(
 /// shutdown future it is given.
 pub type ExtraServer = tokio::task::JoinHandle<()>;
 
-/// How long a rolled-back follower waits for the last users of its node (RPC connections)
-/// to let go before it gives up and asks the operator to restart it.
-const RELEASE_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Runs the follower of `home` with the engine `make_app` builds: serves the node's CometBFT
 /// RPC on `[rpc] listen` plus what `extra` spawns for it (given the node and a shutdown
 /// future), and derives until `shutdown` resolves.
@@ -832,32 +828,16 @@ where
         if *down_rx.borrow() {
             return Err(RunError::Other(format!("derivation halted: {err}")));
         }
-        // The node's files can be replaced only once nothing holds them open.
-        let waited = std::time::Instant::now();
-        while Arc::strong_count(&node) > 1 {
-            if waited.elapsed() > RELEASE_TIMEOUT {
-                return Err(RunError::Other(format!(
-                    "derivation halted: {err} (the node is still in use after {RELEASE_TIMEOUT:?}, \
-                     so it was not rolled back live)"
-                )));
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        drop(node);
         tracing::warn!(
             to_height = to,
+            error = %err,
             "rolling the follower back to the last output the L1 kept"
         );
-        let report = {
-            let (home, config, make_app) = (home.to_path_buf(), config.clone(), make_app.clone());
-            tokio::task::spawn_blocking(move || {
-                let (app_config, _) = crate::run::node_options(&home, &config)?;
-                crate::recovery::rollback_home(&home, &config, &make_app(app_config), to)
-                    .map_err(RunError::Other)
-            })
-            .await
-            .map_err(|e| RunError::Other(format!("rollback panicked: {e}")))??
-        };
+        let weak = Arc::downgrade(&node);
+        drop(node);
+        let report =
+            crate::recovery::rollback_released_home(home, config, make_app.clone(), weak, to)
+                .await?;
         tracing::warn!(
             from = report.node.from_height,
             to = report.node.to_height,
