@@ -517,6 +517,12 @@ impl TxSubmitter {
         fee_floor: &mut u128,
         sent: &mut Vec<Hash32>,
     ) -> Attempt {
+        if !sent.is_empty() {
+            // A retry after a broadcast always reads the committed sequence and looks for the
+            // earlier attempts first: one that landed meanwhile (say, after this tx was
+            // refused for its now-used sequence) must not be sent again under the next one.
+            seq.sequence = None;
+        }
         if seq.sequence.is_none() {
             match self.resync(seq).await {
                 Ok(()) => {}
