@@ -292,6 +292,12 @@ impl RunningFollower {
         let r = self.task.await.unwrap();
         assert!(r.is_ok(), "{r:?}");
         self.rpc.await.unwrap().unwrap();
+        // A block being applied when the stop came finishes on its blocking thread, which
+        // holds the node until then; the node's files can be reopened only after that.
+        common::wait_for("the follower's node to be released", 30, || {
+            Arc::strong_count(&self.node) == 1
+        })
+        .await;
         self.node
     }
 }
