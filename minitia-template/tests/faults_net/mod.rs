@@ -337,10 +337,21 @@ impl Net {
         let mut ccfg = NodeConfig::load(&chome).unwrap();
         ccfg.l1.rpc = self.l1.url.clone();
         ccfg.l1.bridge_id = self.bridge;
-        let cnode = follower::open_follower_node(&chome, &ccfg, |c| {
-            minitia_template::run::cosmos_app(c, vec![])
-        })
-        .unwrap();
+        // On a restart, a block the stopped challenger was applying finishes on its blocking
+        // thread and holds the node's files until then.
+        let started = std::time::Instant::now();
+        let cnode = loop {
+            match follower::open_follower_node(&chome, &ccfg, |c| {
+                minitia_template::run::cosmos_app(c, vec![])
+            }) {
+                Ok(n) => break n,
+                Err(e) if started.elapsed() < Duration::from_secs(10) => {
+                    assert!(e.to_string().contains("already open"), "{e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("challenger node: {e}"),
+            }
+        };
         let chain_id = self.chain_id.clone();
         let source = L1Records::for_bridge(self.l1c.clone(), self.bridge)
             .await
