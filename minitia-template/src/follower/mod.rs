@@ -530,8 +530,9 @@ impl<A: ChainApp, S: RecordSource, D: DaClient> Deriver<A, S, D> {
         tokio::pin!(shutdown);
         let mut delay = opts.poll_interval;
         // The fault derivation stopped at, if it did. A halted follower keeps polling (every
-        // 5 poll intervals, at most `max_backoff`): the L1 may delete the outputs over the block it refused and the
-        // sequencer re-post its chain, which this follower then sees as a rollback.
+        // 5 poll intervals, at most `max_backoff`): the L1 may delete the outputs over the
+        // block it refused and the sequencer re-post its chain, which this follower then sees
+        // as a rollback.
         let mut fault: Option<FollowerError> = None;
         loop {
             let r = tokio::select! {
