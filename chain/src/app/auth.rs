@@ -71,14 +71,28 @@ pub fn ensure_account(ctx: &mut Ctx<'_>, addr: &Address) -> ExecResult<BaseAccou
     Ok(acc)
 }
 
-/// The stored sequence of `addr`, read directly from `state` (unmetered; for mempool checks
-/// and nonce lookups outside execution). `None` when the account does not exist.
+/// The stored account of `addr`, read directly from `state` (unmetered; for mempool checks,
+/// nonce lookups and signature checks outside execution). `None` when it does not exist.
+pub fn stored_account(
+    state: &dyn minitia_core::StateView,
+    addr: &Address,
+) -> Result<Option<BaseAccount>, minitia_core::StateError> {
+    Ok(state
+        .get(&account_key(addr))?
+        .and_then(|b| BaseAccount::decode(b.as_slice()).ok()))
+}
+
+/// The stored sequence of `addr` ([`stored_account`]).
 pub fn stored_sequence(
     state: &dyn minitia_core::StateView,
     addr: &Address,
 ) -> Result<Option<u64>, minitia_core::StateError> {
-    Ok(state
-        .get(&account_key(addr))?
-        .and_then(|b| BaseAccount::decode(b.as_slice()).ok())
-        .map(|a| a.sequence))
+    Ok(stored_account(state, addr)?.map(|a| a.sequence))
+}
+
+/// The compressed secp256k1 key an account has on record, if any.
+pub fn account_pubkey(acc: &BaseAccount) -> Option<[u8; 33]> {
+    let any = acc.pub_key.as_ref()?;
+    let k = cosmrs::proto::cosmos::crypto::secp256k1::PubKey::decode(any.value.as_slice()).ok()?;
+    <[u8; 33]>::try_from(k.key.as_slice()).ok()
 }

@@ -194,8 +194,6 @@ impl CosmosApp {
             }
         }
         let p = cfg.bech32_prefix.clone();
-        // The first signer's bech32 form, reused for the fee payer (the SDK's default payer).
-        let mut first_signer: Option<String> = None;
         for (i, signer) in tx.signers.iter().enumerate() {
             let Some(mut acc) = auth::get_account(c, signer)? else {
                 return Err(sdk(
@@ -208,12 +206,7 @@ impl CosmosApp {
                 .into());
             };
             let info = &tx.signer_infos[i];
-            let stored = acc.pub_key.as_ref().and_then(|a| {
-                cosmrs::proto::cosmos::crypto::secp256k1::PubKey::decode(a.value.as_slice())
-                    .ok()
-                    .and_then(|k| <[u8; 33]>::try_from(k.key.as_slice()).ok())
-            });
-            let Some(pk) = info.pub_key.or(stored) else {
+            let Some(pk) = info.pub_key.or_else(|| auth::account_pubkey(&acc)) else {
                 return Err(sdk(
                     code::INVALID_PUBKEY,
                     format!(
@@ -271,11 +264,10 @@ impl CosmosApp {
                         .encode_to_vec(),
                 });
             }
-            let signer_b32 = signer.to_bech32(&p);
-            c.emit(Event::new("tx").attr("acc_seq", format!("{signer_b32}/{}", info.sequence)));
-            if i == 0 {
-                first_signer = Some(signer_b32);
-            }
+            c.emit(Event::new("tx").attr(
+                "acc_seq",
+                format!("{}/{}", signer.to_bech32(&p), info.sequence),
+            ));
             c.emit(Event::new("tx").attr(
                 "signature",
                 base64::engine::general_purpose::STANDARD.encode(&tx.signatures[i]),
@@ -307,14 +299,11 @@ impl CosmosApp {
                     other => other,
                 },
             )?;
-            c.events.retain(|e| e.kind == "tx");
-            c.emit(Event::new("tx").attr("fee", coins_to_string(&tx.fee)).attr(
-                "fee_payer",
-                match first_signer {
-                    Some(b32) if tx.signers.first() == Some(&payer) => b32,
-                    _ => payer.to_bech32(&p),
-                },
-            ));
+            c.emit(
+                Event::new("tx")
+                    .attr("fee", coins_to_string(&tx.fee))
+                    .attr("fee_payer", payer.to_bech32(&p)),
+            );
         }
         Ok(())
     }

@@ -14,9 +14,7 @@
 
 use std::collections::HashSet;
 
-use cosmrs::proto::cosmos::auth::v1beta1::BaseAccount;
 use minitia_core::StateView;
-use prost::Message;
 use sha2::{Digest, Sha256};
 
 use super::{
@@ -85,21 +83,13 @@ fn jobs<'t>(state: &dyn StateView, chain_id: &str, txs: &'t [CosmosTx]) -> Vec<J
     let mut out = Vec::with_capacity(txs.len());
     for tx in txs {
         for (i, signer) in tx.signers.iter().enumerate() {
-            let Ok(Some(bytes)) = state.get(&auth::account_key(signer)) else {
+            let Ok(Some(acc)) = auth::stored_account(state, signer) else {
                 continue;
             };
-            let Ok(acc) = BaseAccount::decode(bytes.as_slice()) else {
-                continue;
-            };
-            let stored = acc.pub_key.as_ref().and_then(|a| {
-                cosmrs::proto::cosmos::crypto::secp256k1::PubKey::decode(a.value.as_slice())
-                    .ok()
-                    .and_then(|k| <[u8; 33]>::try_from(k.key.as_slice()).ok())
-            });
             let (Some(info), Some(sig)) = (tx.signer_infos.get(i), tx.signatures.get(i)) else {
                 continue;
             };
-            let Some(pk) = info.pub_key.or(stored) else {
+            let Some(pk) = info.pub_key.or_else(|| auth::account_pubkey(&acc)) else {
                 continue;
             };
             out.push(Job {
@@ -133,6 +123,7 @@ mod tests {
     use minitia_core::{
         Address, BlockContext, ChainId, EmptyState, ExecutionEngine, Hash32, Height, Overlay,
     };
+    use prost::Message;
 
     use super::*;
     use crate::app::{config::AppConfig, CosmosApp};
