@@ -124,11 +124,6 @@ impl BlockStore {
         self
     }
 
-    /// Whether this store indexes tx events.
-    pub fn event_index(&self) -> bool {
-        self.event_index
-    }
-
     /// Latest stored block height (0 when none).
     pub fn height(&self) -> Result<u64, BlockStoreError> {
         let r = self.db.begin_read().map_err(db)?;

@@ -86,8 +86,9 @@ pub(crate) struct Tip {
 }
 
 /// What the next block needs of the last one's results: CometBFT's `LastResultsHash`, and
-/// counts for `/metrics`. Kept instead of the results themselves, which every block would
-/// otherwise clone (and CheckTx copy) for one hash.
+/// counts for `/metrics`. Kept instead of the results themselves, so the tip stays cheap to
+/// copy (CheckTx reads it on every submission; copying every event of the last block there
+/// once cut admission after a 1,000-tx block to ~750 tx/s).
 #[derive(Clone, Debug)]
 pub(crate) struct TipResults {
     pub hash: tendermint::Hash,
@@ -375,16 +376,11 @@ impl<A: ChainApp> Node<A> {
     }
 
     pub(crate) fn next_block_context(&self) -> BlockContext {
-        // Only the header fields: cloning the tip would copy the last block's results (every
-        // event of every tx), and CheckTx asks for this context on each submission.
-        let (height, time, last) = {
-            let tip = read(&self.tip);
-            let last = tip.block_id.map_or(Hash32::ZERO, |id| {
-                Hash32::from_slice(id.hash.as_bytes()).unwrap_or_default()
-            });
-            (tip.height, tip.time, last)
-        };
-        self.block_context(height + 1, time, last)
+        let tip = read(&self.tip).clone();
+        let last = tip.block_id.map_or(Hash32::ZERO, |id| {
+            Hash32::from_slice(id.hash.as_bytes()).unwrap_or_default()
+        });
+        self.block_context(tip.height + 1, tip.time, last)
     }
 
     /// A view of the latest committed state.
