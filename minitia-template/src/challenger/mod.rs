@@ -1507,26 +1507,13 @@ where
         )),
         None => None,
     };
-    let (down_tx, down_rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        shutdown.await;
-        let _ = down_tx.send(true);
-    });
-    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|v| *v).await;
-    };
+    let down_rx = crate::follower::shutdown_flag(shutdown);
     let mut served: Option<(SharedStatus, tokio::task::JoinHandle<std::io::Result<()>>)> = None;
     let mut status_listener = Some(status_listener);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let result = loop {
-        let node = {
-            let (home, config, make_app) = (home.to_path_buf(), config.clone(), make_app.clone());
-            tokio::task::spawn_blocking(move || {
-                crate::follower::open_follower_node(&home, &config, make_app)
-            })
-            .await
-            .map_err(|e| RunError::Other(format!("node start panicked: {e}")))??
-        };
+        let node =
+            crate::follower::open_follower_node_async(home, config, make_app.clone()).await?;
         let source = crate::follower::L1Records::for_bridge(l1.clone(), config.l1.bridge_id)
             .await
             .map_err(|e| RunError::Other(e.to_string()))?;
@@ -1560,13 +1547,15 @@ where
                 let server = tokio::spawn(serve_status(
                     status.clone(),
                     listener,
-                    stopped(stop_rx.clone()),
+                    crate::follower::flag_set(stop_rx.clone()),
                 ));
                 served = Some((status, server));
                 tracing::info!(bridge_id = config.l1.bridge_id, "challenger started");
             }
         }
-        let r = c.run(opts.clone(), stopped(down_rx.clone())).await;
+        let r = c
+            .run(opts.clone(), crate::follower::flag_set(down_rx.clone()))
+            .await;
         let to = match r {
             Err(ChallengerError::Derive(FollowerError::RolledBack { rollback_to, .. }))
                 if !*down_rx.borrow() =>

@@ -639,6 +639,40 @@ pub fn open_follower_node<A: ChainApp>(
     Ok(Node::open_follower(make_app(app_config), opts, sequencer)?)
 }
 
+/// [`open_follower_node`] on a blocking thread (it may replay a block or finish a rollback).
+pub(crate) async fn open_follower_node_async<A, F>(
+    home: &Path,
+    config: &NodeConfig,
+    make_app: F,
+) -> Result<Arc<Node<A>>, RunError>
+where
+    A: ChainApp + 'static,
+    F: FnOnce(minitia_chain::app::AppConfig) -> A + Send + 'static,
+{
+    let (home, config) = (home.to_path_buf(), config.clone());
+    tokio::task::spawn_blocking(move || open_follower_node(&home, &config, make_app))
+        .await
+        .map_err(|e| RunError::Other(format!("node start panicked: {e}")))?
+}
+
+/// A flag set once `shutdown` resolves, for processes that outlive one node (a follower or
+/// challenger that rolls its node back and reopens it) and so need to await it repeatedly.
+pub(crate) fn shutdown_flag(
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> tokio::sync::watch::Receiver<bool> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+/// Resolves once `flag` is set.
+pub(crate) async fn flag_set(mut flag: tokio::sync::watch::Receiver<bool>) {
+    let _ = flag.wait_for(|v| *v).await;
+}
+
 /// The DA client `[da]` configures, or `None` when `[da] rpc` is empty (the same reader the
 /// batch submitter uses: it connects on first use and reconnects after an outage).
 pub fn da_client(config: &NodeConfig, chain_id: &str) -> Result<Option<LazyCelestiaDa>, RunError> {
@@ -771,22 +805,10 @@ where
     F: Fn(minitia_chain::app::AppConfig) -> A + Clone + Send + 'static,
 {
     check_l1_config(config)?;
-    let (down_tx, down_rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        shutdown.await;
-        let _ = down_tx.send(true);
-    });
-    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|v| *v).await;
-    };
+    let down_rx = shutdown_flag(shutdown);
     let status: SharedStatus = Arc::new(Mutex::new(FollowerStatus::default()));
     loop {
-        let node = {
-            let (home, config, make_app) = (home.to_path_buf(), config.clone(), make_app.clone());
-            tokio::task::spawn_blocking(move || open_follower_node(&home, &config, make_app))
-                .await
-                .map_err(|e| RunError::Other(format!("node start panicked: {e}")))??
-        };
+        let node = open_follower_node_async(home, config, make_app.clone()).await?;
         {
             let mut st = lock(&status);
             st.height = node.height();
@@ -803,9 +825,9 @@ where
             node.clone(),
             status.clone(),
             listener,
-            stopped(stop_rx.clone()),
+            flag_set(stop_rx.clone()),
         ));
-        let extra_server = extra(node.clone(), Box::pin(stopped(stop_rx.clone())));
+        let extra_server = extra(node.clone(), Box::pin(flag_set(stop_rx.clone())));
         tracing::info!(rpc = %config.rpc.listen, height = node.height(), "minitia follower started");
         let result = follow_until(
             node.clone(),
@@ -813,7 +835,7 @@ where
             config,
             status.clone(),
             FollowerOptions::default(),
-            stopped(down_rx.clone()),
+            flag_set(down_rx.clone()),
         )
         .await;
         let _ = stop_tx.send(true);
