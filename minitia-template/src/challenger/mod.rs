@@ -1508,82 +1508,74 @@ where
         None => None,
     };
     let down_rx = crate::follower::shutdown_flag(shutdown);
-    let mut served: Option<(SharedStatus, tokio::task::JoinHandle<std::io::Result<()>>)> = None;
-    let mut status_listener = Some(status_listener);
+    // One status, served for the whole process: findings survive a rollback of the node.
+    let status = SharedStatus::default();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let result = loop {
-        let node =
-            crate::follower::open_follower_node_async(home, config, make_app.clone()).await?;
-        let source = crate::follower::L1Records::for_bridge(l1.clone(), config.l1.bridge_id)
-            .await
-            .map_err(|e| RunError::Other(e.to_string()))?;
-        let da = crate::follower::da_client(config, &genesis.chain_id)?;
-        let weak = Arc::downgrade(&node);
-        let mut c = Challenger::new(
-            node,
-            source,
-            da,
-            l1.clone(),
-            config.l1.bridge_id,
-            submitter.clone(),
-        )
-        .and_then(|c| c.with_cursor_file(config.data_dir(home).join(CURSOR_FILE)))
-        .map_err(|e| RunError::Other(e.to_string()))?;
-        match &served {
-            Some((status, _)) => {
-                // Findings survive the rollback; the checks start over on the new chain.
-                let before = lock(status).clone();
-                c = c.with_status(status.clone());
-                let mut st = lock(status);
-                st.faults = before.faults;
-                st.proofs = before.proofs;
-                st.deletions = before.deletions;
-                st.alarms = before.alarms;
-                st.rollbacks = before.rollbacks + 1;
-            }
-            None => {
-                let status = c.status();
-                let listener = status_listener.take().expect("first start");
-                let server = tokio::spawn(serve_status(
-                    status.clone(),
-                    listener,
-                    crate::follower::flag_set(stop_rx.clone()),
-                ));
-                served = Some((status, server));
-                tracing::info!(bridge_id = config.l1.bridge_id, "challenger started");
-            }
-        }
-        let r = c
-            .run(opts.clone(), crate::follower::flag_set(down_rx.clone()))
-            .await;
-        let to = match r {
-            Err(ChallengerError::Derive(FollowerError::RolledBack { rollback_to, .. }))
-                if !*down_rx.borrow() =>
+    let server = tokio::spawn(serve_status(
+        status.clone(),
+        status_listener,
+        crate::follower::flag_set(stop_rx),
+    ));
+    let result = async {
+        loop {
+            let node =
+                crate::follower::open_follower_node_async(home, config, make_app.clone()).await?;
+            let source = crate::follower::L1Records::for_bridge(l1.clone(), config.l1.bridge_id)
+                .await
+                .map_err(|e| RunError::Other(e.to_string()))?;
+            let da = crate::follower::da_client(config, &genesis.chain_id)?;
+            let weak = Arc::downgrade(&node);
+            let kept = lock(&status).clone();
+            let c = Challenger::new(
+                node,
+                source,
+                da,
+                l1.clone(),
+                config.l1.bridge_id,
+                submitter.clone(),
+            )
+            .and_then(|c| c.with_cursor_file(config.data_dir(home).join(CURSOR_FILE)))
+            .map_err(|e| RunError::Other(e.to_string()))?
+            .with_status(status.clone());
             {
-                rollback_to
+                // The checks start over on the (re-posted) chain; the findings stay.
+                let mut st = lock(&status);
+                st.faults = kept.faults;
+                st.proofs = kept.proofs;
+                st.deletions = kept.deletions;
+                st.alarms = kept.alarms;
+                st.rollbacks = kept.rollbacks;
             }
-            r => break r.map_err(|e| RunError::Other(format!("challenger stopped: {e}"))),
-        };
-        tracing::warn!(
-            to_height = to,
-            "rolling the challenger's node back to the last output the L1 kept"
-        );
-        // `run` consumed the challenger and with it the node.
-        let report =
-            crate::recovery::rollback_released_home(home, config, make_app.clone(), weak, to).await;
-        match report {
-            Ok(r) => tracing::warn!(
+            tracing::info!(bridge_id = config.l1.bridge_id, "challenger started");
+            let to =
+                match c
+                    .run(opts.clone(), crate::follower::flag_set(down_rx.clone()))
+                    .await
+                {
+                    Err(ChallengerError::Derive(FollowerError::RolledBack {
+                        rollback_to, ..
+                    })) if !*down_rx.borrow() => rollback_to,
+                    r => return r.map_err(|e| RunError::Other(format!("challenger stopped: {e}"))),
+                };
+            tracing::warn!(
+                to_height = to,
+                "rolling the challenger's node back to the last output the L1 kept"
+            );
+            // `run` consumed the challenger and with it the node.
+            let r =
+                crate::recovery::rollback_released_home(home, config, make_app.clone(), weak, to)
+                    .await?;
+            tracing::warn!(
                 from = r.node.from_height,
                 to = r.node.to_height,
                 "challenger rolled back; checking the re-posted chain"
-            ),
-            Err(e) => break Err(e),
+            );
+            lock(&status).rollbacks += 1;
         }
-    };
-    let _ = stop_tx.send(true);
-    if let Some((_, server)) = served {
-        let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
     }
+    .await;
+    let _ = stop_tx.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
     result
 }
 
