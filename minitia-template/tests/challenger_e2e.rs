@@ -397,7 +397,7 @@ async fn scenario(fault_at: Option<u64>, m: u64) -> Outcome {
         .await;
     }
     // GET /status over HTTP shows the same.
-    let body = http_get(status_addr, "/status").await;
+    let body = common::http_get(status_addr, "/status").await;
     let served: ChallengerStatus = serde_json::from_str(&body).unwrap();
     assert_eq!(served.bridge_id, bridge);
     assert_eq!(served.challenger, csub.address());
@@ -421,19 +421,6 @@ async fn scenario(fault_at: Option<u64>, m: u64) -> Outcome {
     drop(da);
     drop(l1);
     out
-}
-
-async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(
-        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
-    )
-    .await
-    .unwrap();
-    let mut body = String::new();
-    s.read_to_string(&mut body).await.unwrap();
-    body[body.find("\r\n\r\n").unwrap() + 4..].to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

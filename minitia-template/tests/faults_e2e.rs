@@ -434,7 +434,7 @@ async fn wrong_state_is_proven_then_the_rollup_rolls_back_reproposes_and_finaliz
     // derives past the old bad block with no new fault, and the re-proposed outputs match.
     let start_wait = std::time::Instant::now();
     loop {
-        let st = http_json(&format!("{watcher_url}/status")).await;
+        let st = common::http_json(&watcher_url, "/status").await;
         let matched = st["outputs"].as_array().is_some_and(|o| {
             o.iter()
                 .any(|o| o["index"] == deleted_from && o["matches"] == true)
@@ -466,39 +466,14 @@ struct LiveFollower {
     max_height_before_restart: u64,
 }
 
-/// A home `name` for another process of the minitia (genesis copied from the sequencer), with
-/// the net's L1 and DA and a free RPC port.
+/// A home `name` for another process of the minitia ([`Net::home`]) with a free RPC port.
 fn live_home(net: &Net, name: &str) -> (std::path::PathBuf, NodeConfig) {
-    let home = net.dir.path().join(name);
-    create_home(&home, &HomeOptions::new("mini"), &mut |_| {}).unwrap();
-    std::fs::copy(net.seq_home.join("genesis.json"), home.join("genesis.json")).unwrap();
-    let mut cfg = NodeConfig::load(&home).unwrap();
-    cfg.l1 = net.cfg.l1.clone();
-    cfg.da.rpc = net.da_url.clone();
-    cfg.da.auth_token = DA_TOKEN.into();
+    let (home, mut cfg) = net.home(name);
     cfg.rpc.listen = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap()
     };
     (home, cfg)
-}
-
-/// `GET url` as JSON.
-async fn http_json(url: &str) -> serde_json::Value {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let addr = url.trim_start_matches("http://");
-    let (host, path) = addr.split_once('/').unwrap();
-    let mut c = tokio::net::TcpStream::connect(host).await.unwrap();
-    c.write_all(
-        format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
-    )
-    .await
-    .unwrap();
-    let mut buf = Vec::new();
-    c.read_to_end(&mut buf).await.unwrap();
-    let text = String::from_utf8(buf).unwrap();
-    let body = text.split_once("\r\n\r\n").unwrap().1;
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
 }
 
 impl LiveFollower {
@@ -534,7 +509,7 @@ impl LiveFollower {
     }
 
     async fn status(&self) -> serde_json::Value {
-        http_json(&format!("{}/follower_status", self.url)).await
+        common::http_json(&self.url, "/follower_status").await
     }
 
     /// Waits (90 s at most; the RPC is down while it rolls back) until the follower is at

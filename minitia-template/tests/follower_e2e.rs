@@ -302,23 +302,6 @@ impl RunningFollower {
     }
 }
 
-/// `GET /follower_status` over plain HTTP.
-async fn http_status(url: &str) -> serde_json::Value {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let addr = url.trim_start_matches("http://");
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(
-        format!("GET /follower_status HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
-            .as_bytes(),
-    )
-    .await
-    .unwrap();
-    let mut body = String::new();
-    s.read_to_string(&mut body).await.unwrap();
-    let json = &body[body.find("\r\n\r\n").unwrap() + 4..];
-    serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {body}"))
-}
-
 fn assert_same_chain(seq: &Node<CosmosApp>, f: &Node<CosmosApp>) -> u64 {
     let top = f.height();
     for h in 0..=top {
@@ -394,7 +377,7 @@ async fn follower_derives_the_sequencers_chain_through_a_da_outage() {
     let r = client.broadcast_tx_sync(vec![1, 2, 3]).await.unwrap();
     assert_eq!(r.code.value(), READ_ONLY_CODE);
     assert!(r.log.contains("read-only follower"), "{}", r.log);
-    let st = http_status(&f.url).await;
+    let st = common::http_json(&f.url, "/follower_status").await;
     assert_eq!(st["height"].as_u64().unwrap(), f.node.height(), "{st}");
     assert!(st["l1_cursor"].as_u64().unwrap() > 1, "{st}");
     assert_eq!(st["halted"], false, "{st}");
@@ -522,7 +505,7 @@ async fn follower_halts_on_a_corrupt_chunk_and_names_the_batch() {
         "{err}"
     );
     assert_eq!(f.node.height(), 0, "nothing derived from a bad batch");
-    let via_rpc = http_status(&f.url).await;
+    let via_rpc = common::http_json(&f.url, "/follower_status").await;
     assert_eq!(via_rpc["halted"], true);
     assert_eq!(via_rpc["last_error"], err.as_str());
     let _ = f.stop.send(());

@@ -115,3 +115,26 @@ pub async fn bond(sub: &TxSubmitter, amount: u128) {
     .await
     .unwrap();
 }
+
+/// `GET path` from the HTTP server at `host` (`127.0.0.1:port`, or an `http://` URL); the
+/// response body.
+pub async fn http_get(host: impl std::fmt::Display, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = host.to_string();
+    let host = host.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut body = String::new();
+    s.read_to_string(&mut body).await.unwrap();
+    body[body.find("\r\n\r\n").unwrap() + 4..].to_string()
+}
+
+/// [`http_get`] of a JSON document.
+pub async fn http_json(host: impl std::fmt::Display, path: &str) -> serde_json::Value {
+    let body = http_get(host, path).await;
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}

@@ -323,20 +323,28 @@ impl Net {
         drop(node);
     }
 
-    /// Starts (or restarts) the challenger on its own home and data dir.
-    pub async fn start_challenger(&mut self) {
-        let chome = self.dir.path().join("challenger");
-        if !chome.exists() {
-            create_home(&chome, &HomeOptions::new("mini"), &mut |_| {}).unwrap();
+    /// Another process's home `name` (created once, genesis copied from the sequencer), with
+    /// the net's L1 and DA.
+    pub fn home(&self, name: &str) -> (std::path::PathBuf, NodeConfig) {
+        let home = self.dir.path().join(name);
+        if !home.exists() {
+            create_home(&home, &HomeOptions::new("mini"), &mut |_| {}).unwrap();
             std::fs::copy(
                 self.seq_home.join("genesis.json"),
-                chome.join("genesis.json"),
+                home.join("genesis.json"),
             )
             .unwrap();
         }
-        let mut ccfg = NodeConfig::load(&chome).unwrap();
-        ccfg.l1.rpc = self.l1.url.clone();
-        ccfg.l1.bridge_id = self.bridge;
+        let mut cfg = NodeConfig::load(&home).unwrap();
+        cfg.l1 = self.cfg.l1.clone();
+        cfg.da.rpc = self.da_url.clone();
+        cfg.da.auth_token = DA_TOKEN.into();
+        (home, cfg)
+    }
+
+    /// Starts (or restarts) the challenger on its own home and data dir.
+    pub async fn start_challenger(&mut self) {
+        let (chome, ccfg) = self.home("challenger");
         // On a restart, a block the stopped challenger was applying finishes on its blocking
         // thread and holds the node's files until then.
         let started = std::time::Instant::now();
@@ -395,18 +403,7 @@ impl Net {
         Arc<Node<minitia_chain::app::CosmosApp>>,
         follower::Deriver<minitia_chain::app::CosmosApp, L1Records, LazyCelestiaDa>,
     ) {
-        let home = self.dir.path().join(name);
-        if !home.exists() {
-            create_home(&home, &HomeOptions::new("mini"), &mut |_| {}).unwrap();
-            std::fs::copy(
-                self.seq_home.join("genesis.json"),
-                home.join("genesis.json"),
-            )
-            .unwrap();
-        }
-        let mut cfg = NodeConfig::load(&home).unwrap();
-        cfg.l1.rpc = self.l1.url.clone();
-        cfg.l1.bridge_id = self.bridge;
+        let (home, cfg) = self.home(name);
         let node = follower::open_follower_node(&home, &cfg, |c| {
             minitia_template::run::cosmos_app(c, vec![])
         })
