@@ -27,7 +27,6 @@ use minitia_core::{
 };
 use minitia_fraud_proofs::EngineSpec;
 use minitia_store::{Store, StoreConfig};
-use prost::Message;
 use tendermint::block::Header;
 
 pub const CHAIN_ID: &str = "minitia-fraud-1";
@@ -145,6 +144,34 @@ impl ChainApp for Sequencer {
     }
 }
 
+/// The sequencer's validator key seed.
+const SEQUENCER_SEED: [u8; 32] = [5; 32];
+
+/// Options of a node of a chain with `accounts` funded accounts in `dir`.
+fn node_options(
+    dir: &std::path::Path,
+    accounts: u16,
+    seed: [u8; 32],
+    event_index: bool,
+) -> NodeOptions {
+    let json = genesis_json(accounts);
+    NodeOptions {
+        data_dir: dir.join("data"),
+        genesis: serde_json::from_value(json.clone()).unwrap(),
+        genesis_json: json,
+        validator: ValidatorKey::from_seed(seed),
+        mempool: MempoolLimits::default(),
+        max_block_txs: 5000,
+        max_block_bytes: 16 << 20,
+        create_empty_blocks: true,
+        moniker: "fraud".into(),
+        rpc_address: String::new(),
+        retained_versions: 100,
+        event_index,
+        clock: Arc::new(SystemClock::new()),
+    }
+}
+
 /// A minitia node producing blocks on demand.
 pub struct Chain {
     pub node: Arc<Node<Sequencer>>,
@@ -162,23 +189,7 @@ impl Chain {
     /// [`Chain::new`] with `accounts` funded accounts.
     pub fn with_accounts(evil_at: Option<u64>, accounts: u16) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let json = genesis_json(accounts);
-        let doc: GenesisDoc = serde_json::from_value(json.clone()).unwrap();
-        let opts = NodeOptions {
-            data_dir: dir.path().join("data"),
-            genesis: doc,
-            genesis_json: json,
-            validator: ValidatorKey::from_seed([5; 32]),
-            mempool: MempoolLimits::default(),
-            max_block_txs: 5000,
-            max_block_bytes: 16 << 20,
-            create_empty_blocks: true,
-            moniker: "fraud".into(),
-            rpc_address: String::new(),
-            retained_versions: 100,
-            event_index: true,
-            clock: Arc::new(SystemClock::new()),
-        };
+        let opts = node_options(dir.path(), accounts, SEQUENCER_SEED, true);
         let node = Node::open(
             Sequencer {
                 app: honest_app(),
@@ -200,24 +211,9 @@ impl Chain {
     /// with [`Node::apply_block`].
     pub fn follower(&self) -> (Arc<Node<CosmosApp>>, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
-        let json = genesis_json(self.accounts);
-        let opts = NodeOptions {
-            data_dir: dir.path().join("data"),
-            genesis: serde_json::from_value(json.clone()).unwrap(),
-            genesis_json: json,
-            validator: ValidatorKey::from_seed([6; 32]),
-            mempool: MempoolLimits::default(),
-            max_block_txs: 5000,
-            max_block_bytes: 16 << 20,
-            create_empty_blocks: true,
-            moniker: "challenger".into(),
-            rpc_address: String::new(),
-            retained_versions: 100,
-            // As `minitia challenger` opens its node: no event index (it never searches it).
-            event_index: false,
-            clock: Arc::new(SystemClock::new()),
-        };
-        let seq = ValidatorKey::from_seed([5; 32]).public_key();
+        // As `minitia challenger` opens its node: no event index (it never searches it).
+        let opts = node_options(dir.path(), self.accounts, [6; 32], false);
+        let seq = ValidatorKey::from_seed(SEQUENCER_SEED).public_key();
         (Node::open_follower(honest_app(), opts, seq).unwrap(), dir)
     }
 
@@ -230,8 +226,8 @@ impl Chain {
     fn account_number(&self, n: u16) -> u64 {
         let a = Address::from_slice(addr(n).to_bytes().as_slice()).unwrap();
         let view = self.node.latest_view().unwrap();
-        let b = view.get(&auth::account_key(&a)).unwrap().unwrap();
-        cosmrs::proto::cosmos::auth::v1beta1::BaseAccount::decode(b.as_slice())
+        auth::stored_account(&view, &a)
+            .unwrap()
             .unwrap()
             .account_number
     }
