@@ -1,7 +1,8 @@
 //! The Cosmos-compatible chain layer shared by the L1 and every minitia.
 
-pub mod app;
+/// The app layer, re-exported: the node runs [`minitia_app`]'s state machine.
+pub use minitia_app as app;
 pub mod client;
 pub mod node;
-pub mod opinit;
+pub use minitia_app::opinit;
 pub mod rpc;

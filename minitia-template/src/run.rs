@@ -61,9 +61,7 @@ pub fn open_node_with(
 /// The app every node of a Cosmos-engine minitia runs (sequencer and follower alike): bank,
 /// auth, the bridge's `opchild` module and `extra_modules`.
 pub fn cosmos_app(app_config: AppConfig, extra_modules: Vec<Arc<dyn Module>>) -> CosmosApp {
-    let mut modules: Vec<Arc<dyn Module>> = vec![Arc::new(crate::bridge::opchild::OpchildModule)];
-    modules.extend(extra_modules);
-    CosmosApp::new(app_config, modules)
+    minitia_app::minitia_cosmos_app(app_config, extra_modules)
 }
 
 /// Reads the genesis and validator key of `home` and turns `config` into the app

@@ -6,11 +6,7 @@ use std::time::Duration;
 
 use tendermint::Time;
 
-/// A source of block times.
-pub trait Clock: Send + Sync + std::fmt::Debug + 'static {
-    /// The current time.
-    fn now(&self) -> Time;
-}
+pub use minitia_app::clock::Clock;
 
 /// The system clock plus an adjustable offset (zero unless advanced).
 #[derive(Debug, Default)]

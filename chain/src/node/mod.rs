@@ -13,7 +13,7 @@
 pub mod blockstore;
 pub mod clock;
 pub mod follow;
-pub mod genesis;
+pub use minitia_app::genesis;
 mod instance;
 pub mod keys;
 pub mod mempool;
@@ -23,61 +23,9 @@ mod rpc_backend;
 
 pub use instance::{InjectedWrite, Node, NodeError, NodeOptions};
 
-use minitia_core::{
-    Address, BlockContext, ExecutionEngine, StateError, StateView, TxError, WriteSet,
-};
+use minitia_core::{Address, BlockContext};
 
-use crate::app::{QueryError, QueryView};
-
-/// An app the node can run: an execution engine plus queries and genesis.
-pub trait ChainApp: ExecutionEngine {
-    /// Answers an `abci_query` on a gRPC method path.
-    fn query(
-        &self,
-        view: &dyn QueryView,
-        height: u64,
-        path: &str,
-        data: &[u8],
-    ) -> Result<Vec<u8>, QueryError>;
-    /// Applies the genesis `app_state`.
-    fn init_genesis(
-        &self,
-        app_state: &serde_json::Value,
-        ctx: &BlockContext,
-    ) -> Result<WriteSet, TxError>;
-    /// The next nonce (account sequence) of `addr` in `state`.
-    fn account_nonce(&self, state: &dyn StateView, addr: &Address) -> Result<u64, StateError>;
-    /// The raw bytes of a decoded tx (what blocks carry).
-    fn tx_bytes(tx: &Self::Tx) -> &[u8];
-}
-
-impl ChainApp for crate::app::CosmosApp {
-    fn query(
-        &self,
-        view: &dyn QueryView,
-        height: u64,
-        path: &str,
-        data: &[u8],
-    ) -> Result<Vec<u8>, QueryError> {
-        crate::app::CosmosApp::query(self, view, height, path, data)
-    }
-
-    fn init_genesis(
-        &self,
-        app_state: &serde_json::Value,
-        ctx: &BlockContext,
-    ) -> Result<WriteSet, TxError> {
-        crate::app::CosmosApp::init_genesis(self, app_state, ctx)
-    }
-
-    fn account_nonce(&self, state: &dyn StateView, addr: &Address) -> Result<u64, StateError> {
-        Ok(crate::app::auth::stored_sequence(state, addr)?.unwrap_or(0))
-    }
-
-    fn tx_bytes(tx: &crate::app::CosmosTx) -> &[u8] {
-        &tx.raw
-    }
-}
+pub use minitia_app::ChainApp;
 
 /// Applies `genesis` to the empty `store` (version 1) and returns the context for block 1
 /// and the genesis root. The first step of every replay from genesis.

@@ -4,9 +4,9 @@
 
 pub mod client;
 pub mod executor;
-pub mod opchild;
+pub use minitia_app::opchild;
 pub mod ophost;
-pub mod proto;
+pub use minitia_app::opchild::proto;
 pub mod store;
 
 use std::path::Path;

@@ -55,7 +55,7 @@ pub struct CosmosApp {
     /// The node's clock, for the block time `Simulate` runs at (as CheckTx does); without
     /// one, simulation runs at time 0 and time-dependent messages (claims after a
     /// finalization period) fail their estimate.
-    clock: Option<Arc<dyn crate::node::clock::Clock>>,
+    clock: Option<Arc<dyn crate::clock::Clock>>,
     /// Threads a block's signatures are verified on ahead of execution ([`VerifiedSigs`]).
     verify_threads: usize,
 }
@@ -95,7 +95,7 @@ impl CosmosApp {
 
     /// Simulates txs at `clock`'s time (the node's clock, so a dev clock moved forward is
     /// seen by gas estimates too).
-    pub fn with_clock(mut self, clock: Arc<dyn crate::node::clock::Clock>) -> Self {
+    pub fn with_clock(mut self, clock: Arc<dyn crate::clock::Clock>) -> Self {
         self.clock = Some(clock);
         self
     }

@@ -15,8 +15,7 @@
 //!
 //! Everything is read and written through [`Ctx`], so the fraud-proof verifier re-runs it.
 
-use cosmrs::Any;
-use minitia_chain::app::{
+use crate::{
     auth, bank,
     coin::Coin,
     ctx::Ctx,
@@ -24,11 +23,14 @@ use minitia_chain::app::{
     module::{decode_query, parse_addr, unpack},
     AppConfig, Module, QueryCtx, QueryError,
 };
+use cosmrs::Any;
 use minitia_core::{opinit::l2_denom, Address, Event, TxError};
 use prost::Message;
 use serde::Deserialize;
 
-use super::proto::*;
+pub mod proto;
+
+use proto::*;
 
 /// Module name (events, genesis section `app_state.opchild`).
 pub const MODULE: &str = "opchild";

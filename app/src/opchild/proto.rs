@@ -2,8 +2,8 @@
 //! hand with the field numbers of `proto/opinit/opchild/v1/{tx,query,types}.proto`
 //! (initia-labs/OPinit), so txs built by initia.js or opinit-bots decode unchanged.
 
+pub use crate::opinit::BridgeConfig;
 use cosmrs::proto::cosmos::base::v1beta1::Coin;
-pub use minitia_chain::opinit::BridgeConfig;
 
 /// `MsgFinalizeTokenDeposit`: the bridge executor relays one L1 deposit.
 #[derive(Clone, PartialEq, prost::Message)]

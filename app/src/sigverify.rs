@@ -126,7 +126,7 @@ mod tests {
     use prost::Message;
 
     use super::*;
-    use crate::app::{config::AppConfig, CosmosApp};
+    use crate::{config::AppConfig, CosmosApp};
 
     const CHAIN: &str = "sigs-1";
 

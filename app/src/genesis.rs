@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::app::{AppConfig, DecAmount};
+use crate::{AppConfig, DecAmount};
 use minitia_core::ChainId;
 
 /// Chain-wide parameters that every node must agree on (they change execution).
