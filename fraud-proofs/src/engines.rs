@@ -1,8 +1,8 @@
 //! Which engine judges a minitia's proofs: the spec a bridge registers, and a registry that
 //! turns a spec into a verifier.
 
-use minitia_chain::app::{AppConfig, CosmosApp};
-use minitia_chain::node::genesis::ChainParams;
+use minitia_app::genesis::ChainParams;
+use minitia_app::{AppConfig, CosmosApp};
 use minitia_core::{ChainId, ExecutionEngine};
 use serde::{Deserialize, Serialize};
 
@@ -80,7 +80,7 @@ pub trait EngineRegistry: Send + Sync {
 }
 
 /// The engines every L1 knows: `cosmos` (the Cosmos module set with bank, as
-/// `minitia_chain::app::CosmosApp::new(config, vec![])` builds it).
+/// `minitia_app::CosmosApp::new(config, vec![])` builds it).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BuiltinEngines;
 
@@ -183,7 +183,7 @@ mod tests {
         assert_eq!(back.app_config().unwrap(), s.app_config().unwrap());
         assert_eq!(
             back.app_config().unwrap().min_gas_price,
-            minitia_chain::app::DecAmount::parse("0.15").unwrap()
+            minitia_app::DecAmount::parse("0.15").unwrap()
         );
         assert!(EngineSpec::from_bridge_metadata(b"meta")
             .unwrap_err()

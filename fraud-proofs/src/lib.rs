@@ -61,11 +61,13 @@
 //! [`build_proof`] executes block `N` over the challenger's own store at `N`'s pre-state
 //! version, records every key read, and takes the witness of reads ∪ writes.
 
+#[cfg(feature = "prover")]
 mod build;
 mod engines;
 mod proof;
 mod verify;
 
+#[cfg(feature = "prover")]
 pub use build::{build_proof, BuildError, BuiltProof, RecordingView};
 pub use engines::{
     BuiltinEngines, EngineMaker, EngineRegistry, EngineSet, EngineSpec, EngineVerifier,

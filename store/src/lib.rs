@@ -38,15 +38,25 @@
 //! the version falls out of the retained window the view reads from the history instead,
 //! with the same results.
 
+// Without `db` the tree's writing half (used by `Store` and witness building) is unused.
+#![cfg_attr(not(feature = "db"), allow(dead_code, unused_imports))]
+
+#[cfg(feature = "db")]
 mod db;
+#[cfg(feature = "db")]
 mod error;
 pub mod proof;
+#[cfg(feature = "db")]
 mod store;
 mod tree;
 pub mod witness;
+#[cfg(feature = "db")]
+mod witness_build;
 
+#[cfg(feature = "db")]
 pub use error::StoreError;
 pub use ics23;
 pub use proof::{proof_spec, verify_membership, verify_non_membership};
+#[cfg(feature = "db")]
 pub use store::{CommitStats, KeyProof, Store, StoreConfig, StoreView};
 pub use witness::{Witness, WitnessError, WitnessStats};
