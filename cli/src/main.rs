@@ -436,7 +436,7 @@ fn start(args: StartArgs) -> eyre::Result<()> {
         match vm.as_str() {
             "evm" => {
                 tracing::info!(json_rpc = %args.json_rpc_listen, "Ethereum JSON-RPC");
-                minitia_vm_evm::node::run_node(home, &cfg, args.json_rpc_listen, shutdown_signal()).await
+                minitia_evm_node::node::run_node(home, &cfg, args.json_rpc_listen, shutdown_signal()).await
             }
             "move" | "none" => {
                 let modules = minitia_engines::extra_modules(&vm).map_err(minitia_template::run::RunError::Other)?;
@@ -478,7 +478,7 @@ async fn follow(
 ) -> Result<(), minitia_template::run::RunError> {
     use minitia_template::follower::run_follower_with;
     match vm {
-        "evm" => minitia_vm_evm::node::run_follower(home, cfg, json_rpc, shutdown_signal()).await,
+        "evm" => minitia_evm_node::node::run_follower(home, cfg, json_rpc, shutdown_signal()).await,
         "move" | "none" => {
             let modules = minitia_engines::extra_modules(vm).map_err(minitia_template::run::RunError::Other)?;
             run_follower_with(home, cfg, modules, shutdown_signal()).await

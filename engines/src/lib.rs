@@ -61,7 +61,7 @@ pub fn cosmos_minitia_app(config: AppConfig) -> CosmosApp {
 
 /// An EVM minitia: revm over [`cosmos_minitia_app`]'s modules, one balance for both.
 pub fn evm_minitia_app(config: AppConfig) -> EvmApp {
-    minitia_vm_evm::node::evm_app(config)
+    minitia_vm_evm::app::minitia_evm_app(config)
 }
 
 /// A Move minitia: [`cosmos_minitia_app`]'s modules and the Move VM's.

@@ -12,10 +12,7 @@
 //! base unit (no decimal scaling: amounts are exact both ways and no dust can appear). A
 //! chain whose clients should see "1 token" as 1e18 wei uses an 18-decimal fee denom.
 
-use minitia_chain::{
-    app::{CosmosApp, CosmosTx, QueryError, QueryView, BLOCK_HASH_PREFIX},
-    node::ChainApp,
-};
+use minitia_app::{ChainApp, CosmosApp, CosmosTx, QueryError, QueryView, BLOCK_HASH_PREFIX};
 use minitia_core::{
     Address, BlockContext, BlockOutput, CheckedTx, EmptyState, EngineError, ExecutionEngine,
     Overlay, StateError, StateView, TxError, WriteSet,
@@ -33,6 +30,12 @@ use crate::{
     keys,
     tx::EthTx,
 };
+
+/// The app every node of an EVM minitia runs, sequencer, follower and fraud-proof judge
+/// alike: the EVM over the Cosmos modules of [`minitia_app::minitia_cosmos_app`].
+pub fn minitia_evm_app(config: minitia_app::AppConfig) -> EvmApp {
+    EvmApp::new(minitia_app::minitia_cosmos_app(config, vec![]))
+}
 
 /// A tx of an EVM minitia.
 #[derive(Debug, Clone)]

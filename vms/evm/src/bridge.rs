@@ -21,9 +21,9 @@
 //! Only the native token goes through here; other bridged denoms show up as ERC-20 tokens
 //! ([`crate::erc20`]) and are withdrawn with the Cosmos message.
 
-use minitia_chain::app::{coin::Coin, ctx::Ctx, errors::ExecError, gas::GasMeter, AppConfig};
+use minitia_app::opchild;
+use minitia_app::{coin::Coin, ctx::Ctx, errors::ExecError, gas::GasMeter, AppConfig};
 use minitia_core::{BlockContext, EngineError, Event, Overlay, StateView};
-use minitia_template::bridge::opchild;
 use revm::{
     context::Cfg,
     context_interface::{ContextTr, JournalTr},

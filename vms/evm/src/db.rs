@@ -120,10 +120,7 @@ impl TokenDb for StateDb<'_> {
     }
 
     fn token_supply(&mut self, denom: &str) -> Result<u128, DbError> {
-        match self
-            .view
-            .get(&minitia_chain::app::bank::supply_key(denom))?
-        {
+        match self.view.get(&minitia_app::bank::supply_key(denom))? {
             None => Ok(0),
             Some(b) => decode_u128(&format!("supply of {denom}"), &b),
         }
@@ -132,7 +129,7 @@ impl TokenDb for StateDb<'_> {
     fn token_base_denom(&mut self, denom: &str) -> Result<Option<String>, DbError> {
         Ok(self
             .view
-            .get(&minitia_template::bridge::opchild::base_denom_key(denom))?
+            .get(&minitia_app::opchild::base_denom_key(denom))?
             .map(|b| String::from_utf8_lossy(&b).into_owned()))
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use cosmrs::proto::cosmos::auth::v1beta1::BaseAccount;
-use minitia_chain::app::{auth, AppConfig, FEE_COLLECTOR};
+use minitia_app::{auth, AppConfig, FEE_COLLECTOR};
 use minitia_core::{
     BlockContext, CheckedTx, EngineError, Event, Hash32, Overlay, StateError, StateView, TxError,
     TxResult,

@@ -60,17 +60,17 @@ pub fn storage_key(addr: &EvmAddress, slot: &U256) -> Vec<u8> {
 
 /// Key of the bank balance of `addr` in `denom` (the EVM native balance).
 pub fn balance_key(addr: &EvmAddress, denom: &str) -> Vec<u8> {
-    minitia_chain::app::bank::balance_key(&to_core(addr), denom)
+    minitia_app::bank::balance_key(&to_core(addr), denom)
 }
 
 /// Key of the auth account of `addr` (holds the nonce).
 pub fn account_key(addr: &EvmAddress) -> Vec<u8> {
-    minitia_chain::app::auth::account_key(&to_core(addr))
+    minitia_app::auth::account_key(&to_core(addr))
 }
 
 /// Key of the hash of block `height`.
 pub fn block_hash_key(height: u64) -> Vec<u8> {
-    [minitia_chain::app::BLOCK_HASH_PREFIX, &height.to_be_bytes()].concat()
+    [minitia_app::BLOCK_HASH_PREFIX, &height.to_be_bytes()].concat()
 }
 
 /// The same 20 bytes as a chain address.

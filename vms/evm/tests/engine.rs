@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use minitia_chain::app::{auth, bank, AppConfig, CosmosApp, DecAmount, FEE_COLLECTOR};
-use minitia_chain::node::ChainApp;
+use minitia_app::ChainApp;
+use minitia_app::{auth, bank, AppConfig, CosmosApp, DecAmount, FEE_COLLECTOR};
 use minitia_core::{
     Address as CoreAddress, BlockContext, ChainId, ExecutionEngine, Hash32, Height,
 };

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use minitia_chain::app::{bank, AppConfig, CosmosApp, DecAmount};
-use minitia_chain::node::ChainApp;
+use minitia_app::ChainApp;
+use minitia_app::{bank, AppConfig, CosmosApp, DecAmount};
 use minitia_core::{
     Address as CoreAddress, BlockContext, ChainId, ExecutionEngine, Hash32, Height, Overlay,
     TxResult,

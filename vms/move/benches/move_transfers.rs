@@ -144,7 +144,7 @@ fn main() {
     )
     .expect("node");
 
-    let metadata = minitia_chain::app::bank::denom_object_address("umin");
+    let metadata = minitia_app::bank::denom_object_address("umin");
     let per_account = total.div_ceil(accounts);
     let mut txs = Vec::with_capacity(total);
     'outer: for round in 0..per_account as u64 {

@@ -494,7 +494,7 @@ async fn the_native_coin_is_a_move_fungible_asset_over_the_bank() {
     let c = client(&n.url);
 
     // The coin's metadata object is Initia's address for `coin::metadata(@0x1, "umin")`.
-    let metadata = minitia_chain::app::bank::denom_object_address(DENOM);
+    let metadata = minitia_app::bank::denom_object_address(DENOM);
     let json = view_at(
         &c,
         "0x1",

@@ -8,7 +8,7 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 # scripts/test.sh passes the binary its workspace build made (a `-p` build would rebuild
 # dependencies with other features).
 if [ -z "${MINITIA_EVM_BIN:-}" ]; then
-    (cd "$root" && cargo build -p minitia-vm-evm --bin minitia-evm)
+    (cd "$root" && cargo build -p minitia-evm-node --bin minitia-evm)
     export MINITIA_EVM_BIN="$target/debug/minitia-evm"
 fi
 # The bridge round trip runs a whole localnet: the minitia, minitia-l1 and minitia-da binaries.

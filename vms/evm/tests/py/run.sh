@@ -7,7 +7,7 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 # scripts/test.sh passes the binary its workspace build made (a `-p` build would rebuild
 # dependencies with other features).
 if [ -z "${MINITIA_EVM_BIN:-}" ]; then
-    (cd "$root" && cargo build -p minitia-vm-evm --bin minitia-evm)
+    (cd "$root" && cargo build -p minitia-evm-node --bin minitia-evm)
     export MINITIA_EVM_BIN="$target/debug/minitia-evm"
 fi
 venv="${MINITIA_PY_VENV:-$here/.venv}"

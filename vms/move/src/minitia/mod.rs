@@ -1,4 +1,4 @@
-//! The Move minitia: a [`minitia_chain::app::Module`] that publishes modules and runs entry
+//! The Move minitia: a [`minitia_app::Module`] that publishes modules and runs entry
 //! functions, scripts and view functions with Initia's `initia.move.v1` messages.
 //!
 //! State layout (all under the chain's single commitment, metered through `Ctx`):
@@ -14,7 +14,7 @@
 //! Coins are the bank's own balances (`bank/bal/`): `0x1::coin` reads and moves them through
 //! natives, so a Cosmos `MsgSend`, a bridge deposit or withdrawal, and a Move transfer all see
 //! one balance. A coin's `Object<Metadata>` address is Initia's
-//! `sha3_256(0x1 || denom || 0xFE)` ([`minitia_chain::app::bank::denom_object_address`]).
+//! `sha3_256(0x1 || denom || 0xFE)` ([`minitia_app::bank::denom_object_address`]).
 //! Genesis installs the built-in `0x1` framework ([`stdlib`]) before any genesis modules.
 //!
 //! Account addresses (20 bytes) are left-padded with zeros to Move's 32 bytes, as on Initia.
@@ -31,7 +31,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use cosmrs::Any;
-use minitia_chain::app::{
+use minitia_app::{
     auth, bank,
     config::AppConfig,
     ctx::Ctx,

@@ -6,7 +6,7 @@ use revm::primitives::{Address, Bytes, B256, U256};
 use serde_json::{json, Value};
 
 use super::RpcErr;
-use crate::receipt::{StoredLog, StoredReceipt};
+use minitia_vm_evm::receipt::{StoredLog, StoredReceipt};
 
 /// keccak256(rlp([])): the hash of an empty uncle list.
 pub const EMPTY_UNCLES: &str = "0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347";

@@ -1,7 +1,7 @@
 //! `eth_getProof` answered from the chain's one commitment, and its verifier.
 //!
 //! This is **not** an Ethereum Merkle-Patricia proof. An EVM minitia keeps accounts, code and
-//! storage in the same sparse Merkle tree as every other module (see [`crate::keys`]), so:
+//! storage in the same sparse Merkle tree as every other module (see [`minitia_vm_evm::keys`]), so:
 //!
 //! - `storageHash` is the chain's state root after the block (the `stateRoot` of
 //!   `eth_getBlockByNumber` for that block), not a per-account storage trie root;
@@ -23,7 +23,7 @@ use revm::primitives::{Address, B256, KECCAK_EMPTY, U256};
 use serde_json::Value;
 
 use super::types::{parse_address, parse_b256, parse_bytes, parse_u256, parse_u64};
-use crate::keys;
+use minitia_vm_evm::keys;
 
 /// Why a proof response was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

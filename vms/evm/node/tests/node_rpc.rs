@@ -14,11 +14,8 @@ use minitia_chain::{
     node::{genesis::GenesisDoc, keys::ValidatorKey, mempool::MempoolLimits, Node, NodeOptions},
 };
 use minitia_core::Hash32;
-use minitia_vm_evm::{
-    rpc::{proof, EthApi},
-    wallet::Wallet,
-    EvmApp,
-};
+use minitia_evm_node::rpc::{proof, EthApi};
+use minitia_vm_evm::{wallet::Wallet, EvmApp};
 use revm::primitives::{Address, U256};
 use serde_json::{json, Value};
 

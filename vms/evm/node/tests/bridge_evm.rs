@@ -151,7 +151,7 @@ async fn deposit_to_native_balance_and_withdraw_through_the_precompile() {
 
     // The EVM minitia: its fee denom (= native token) is the bridged uinit.
     let home = dir.path().join("evm");
-    minitia_vm_evm::node::init_dev_home(
+    minitia_evm_node::node::init_dev_home(
         &home,
         L2_CHAIN,
         &denom,
@@ -178,7 +178,7 @@ async fn deposit_to_native_balance_and_withdraw_through_the_precompile() {
     let node = tokio::spawn({
         let home = home.clone();
         async move {
-            minitia_vm_evm::node::run_node(&home, &cfg, eth_addr, async move {
+            minitia_evm_node::node::run_node(&home, &cfg, eth_addr, async move {
                 let _ = stop_rx.await;
             })
             .await

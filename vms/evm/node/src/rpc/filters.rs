@@ -7,7 +7,7 @@ use revm::primitives::{Address, B256};
 use serde_json::Value;
 
 use super::{types::*, RpcErr};
-use crate::receipt::StoredLog;
+use minitia_vm_evm::receipt::StoredLog;
 
 /// Installed filters not polled for this long are dropped (geth's default).
 const FILTER_TIMEOUT: Duration = Duration::from_secs(300);

@@ -9,7 +9,8 @@ use minitia_chain::{
 };
 use minitia_template::{config::NodeConfig, run::RunError};
 
-use crate::{app::EvmApp, rpc::EthApi};
+use crate::rpc::EthApi;
+use minitia_vm_evm::app::EvmApp;
 
 /// Default Ethereum JSON-RPC address.
 pub const DEFAULT_JSON_RPC: &str = "127.0.0.1:8545";
@@ -20,10 +21,9 @@ pub fn open_node(home: &Path, config: &NodeConfig) -> Result<Arc<Node<EvmApp>>, 
     Ok(Node::open(evm_app(app_config), opts)?)
 }
 
-/// The app every EVM node runs, sequencer and follower alike: the EVM over the Cosmos
-/// modules of [`minitia_template::run::cosmos_app`].
+/// The app every EVM node runs ([`minitia_vm_evm::app::minitia_evm_app`]).
 pub fn evm_app(app_config: AppConfig) -> EvmApp {
-    EvmApp::new(minitia_template::run::cosmos_app(app_config, vec![]))
+    minitia_vm_evm::app::minitia_evm_app(app_config)
 }
 
 /// Opens the EVM node of `home` as a follower (see [`minitia_template::follower`]).

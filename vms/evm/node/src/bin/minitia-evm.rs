@@ -4,8 +4,8 @@
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Parser, Subcommand};
+use minitia_evm_node::node::{init_dev_home, run_node, DevAccount, DEFAULT_JSON_RPC};
 use minitia_template::config::{parse_block_time, NodeConfig};
-use minitia_vm_evm::node::{init_dev_home, run_node, DevAccount, DEFAULT_JSON_RPC};
 
 #[derive(Parser)]
 #[command(name = "minitia-evm", about = "Run an EVM minitia node")]

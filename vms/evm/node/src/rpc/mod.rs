@@ -33,7 +33,7 @@ use serde_json::{json, Value};
 
 pub use server::{router, serve};
 
-use crate::{
+use minitia_vm_evm::{
     app::{is_eth_tx, EvmApp},
     db::StateDb,
     engine::{revert_message, CallOptions},
@@ -217,12 +217,12 @@ impl EthApi {
                 let (view, _) = self.state_at(p(params, 1))?;
                 Ok(data(&StateDb::new(&view, "").code(&a).map_err(internal)?))
             }
-            // Not Ethereum's: the ERC-20 view of a bank denom (see crate::erc20), or null.
+            // Not Ethereum's: the ERC-20 view of a bank denom (see minitia_vm_evm::erc20), or null.
             "minitia_erc20Address" => {
                 let denom = p_str(params, 0, "denom")?;
                 let (view, _) = self.state_at(p(params, 1))?;
                 Ok(
-                    match crate::erc20::registered_token(&view, denom).map_err(internal)? {
+                    match minitia_vm_evm::erc20::registered_token(&view, denom).map_err(internal)? {
                         Some(a) => json!(format!("{a:#x}")),
                         None => Value::Null,
                     },
@@ -961,7 +961,7 @@ impl EthApi {
             .map_err(|e| RpcErr::server(e.message))?;
         let mut root = tracer
             .root()
-            .map(crate::trace::Frame::to_json)
+            .map(minitia_vm_evm::trace::Frame::to_json)
             .ok_or_else(|| RpcErr::internal("the tracer recorded no call"))?;
         root["gas"] = q(l.tx.gas_limit());
         root["gasUsed"] = q(result.tx_gas_used());
@@ -994,9 +994,9 @@ impl EthApi {
                 .ok_or_else(|| RpcErr::server(format!("no proof available at block {h}")))?;
             Ok((r.value, format!("0x{}", hex::encode(op.data))))
         };
-        let (bal, bal_proof) = prove(crate::keys::balance_key(&a, &denom))?;
-        let (acc, acc_proof) = prove(crate::keys::account_key(&a))?;
-        let (ch, ch_proof) = prove(crate::keys::code_hash_key(&a))?;
+        let (bal, bal_proof) = prove(minitia_vm_evm::keys::balance_key(&a, &denom))?;
+        let (acc, acc_proof) = prove(minitia_vm_evm::keys::account_key(&a))?;
+        let (ch, ch_proof) = prove(minitia_vm_evm::keys::code_hash_key(&a))?;
         let balance = <[u8; 16]>::try_from(bal.as_slice()).map_or(0, u128::from_be_bytes);
         let nonce = if acc.is_empty() {
             0
@@ -1013,7 +1013,7 @@ impl EthApi {
         };
         let mut storage = Vec::new();
         for s in slots {
-            let (v, pr) = prove(crate::keys::storage_key(&a, &s))?;
+            let (v, pr) = prove(minitia_vm_evm::keys::storage_key(&a, &s))?;
             storage.push(json!({
                 "key": q256(&s),
                 "value": q256(&U256::from_be_slice(&v)),
