@@ -95,3 +95,48 @@ pub fn minitia_cosmos_app(config: AppConfig, extra_modules: Vec<Arc<dyn Module>>
     modules.extend(extra_modules);
     CosmosApp::new(config, modules)
 }
+
+/// What a minitia's native (fee) token is, an engine's rule for its genesis fee denom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NativeToken {
+    /// Any denom the chain chooses (`umin`), minted at genesis.
+    Own,
+    /// The L1's fee token bridged over the minitia's own bridge (`l2/<hash>`), so the
+    /// engine's native balance (the EVM's) is backed one to one by the L1 escrow.
+    BridgedL1FeeToken,
+}
+
+/// Everything about an execution engine that the rest of the SDK needs below the node: its
+/// names and how to build its app. Each engine crate exposes one of these (`ENGINE`); the
+/// registry in `minitia-engines` adds what runs beside the node (the EVM JSON-RPC) and is the
+/// only place that chooses an engine by name.
+#[derive(Debug)]
+pub struct EngineDef<A> {
+    /// The name genesis uses (`app_state.minitia.vm`): `none`, `evm`, `move`.
+    pub vm: &'static str,
+    /// The engine kind a bridge registers in its metadata (`minitia_engine.kind`), which the
+    /// L1's fraud-proof judge looks up: `minitia-cosmos`, `minitia-evm`, `minitia-move`.
+    pub kind: &'static str,
+    /// One line for users.
+    pub about: &'static str,
+    /// The engine's rule for the fee denom.
+    pub native_token: NativeToken,
+    /// Builds the app every node of such a minitia runs (sequencer, follower, challenger and
+    /// the L1's judge): the engine over [`minitia_cosmos_app`]'s modules plus `extra_modules`
+    /// (a team's own; see the crate `minitia-engines` for what they mean for fraud proofs).
+    pub build: fn(AppConfig, Vec<Arc<dyn Module>>) -> A,
+}
+
+fn build_cosmos(config: AppConfig, extra_modules: Vec<Arc<dyn Module>>) -> CosmosApp {
+    minitia_cosmos_app(config, extra_modules)
+}
+
+/// The plain Cosmos minitia (`vm = "none"`): bank, auth and the bridge's `opchild` module,
+/// no VM. The base a team adds its own modules to.
+pub const COSMOS_ENGINE: EngineDef<CosmosApp> = EngineDef {
+    vm: "none",
+    kind: "minitia-cosmos",
+    about: "plain Cosmos minitia: bank, auth and the OPinit bridge module, no VM",
+    native_token: NativeToken::Own,
+    build: build_cosmos,
+};

@@ -6,7 +6,7 @@ use std::{net::SocketAddr, path::PathBuf};
 use clap::Args;
 use eyre::{eyre, WrapErr};
 use minitia_template::{
-    challenger::{self, ChallengerOptions},
+    challenger::ChallengerOptions,
     config::{self, NodeConfig},
     home::AccountKey,
 };
@@ -68,8 +68,9 @@ pub fn run(args: ChallengerArgs) -> eyre::Result<()> {
         cfg.log.level = v;
     }
     super::init_tracing(&cfg)?;
-    let (_, vm) = super::genesis_vm(home, &cfg)?;
-    minitia_engines::engine_kind(&vm).map_err(|e| eyre!(e))?;
+    let registry = minitia_engines::registry();
+    let engine = registry.for_home(home, &cfg)?;
+    engine.available()?;
     let key = if args.watch_only {
         None
     } else {
@@ -93,48 +94,15 @@ pub fn run(args: ChallengerArgs) -> eyre::Result<()> {
             .await
             .wrap_err_with(|| format!("cannot listen on {}", args.listen))?;
         tracing::info!(status = %args.listen, "challenger status at GET /status");
-        let opts = ChallengerOptions::default();
-        let stop = super::shutdown_signal();
+        let opts = minitia_engines::ChallengeOptions {
+            key,
+            status: listener,
+            tuning: ChallengerOptions::default(),
+        };
         // Re-execute with the engine the minitia's sequencer runs (genesis names it).
-        match vm.as_str() {
-            "evm" => {
-                challenger::run_challenger_with(
-                    home,
-                    &cfg,
-                    minitia_engines::evm_minitia_app,
-                    key,
-                    listener,
-                    opts,
-                    stop,
-                )
-                .await?
-            }
-            "move" => {
-                challenger::run_challenger_with(
-                    home,
-                    &cfg,
-                    minitia_engines::move_minitia_app,
-                    key,
-                    listener,
-                    opts,
-                    stop,
-                )
-                .await?
-            }
-            "none" => {
-                challenger::run_challenger_with(
-                    home,
-                    &cfg,
-                    minitia_engines::cosmos_minitia_app,
-                    key,
-                    listener,
-                    opts,
-                    stop,
-                )
-                .await?
-            }
-            other => return Err(eyre!(minitia_engines::engine_kind(other).unwrap_err())),
-        }
+        engine
+            .challenge(home, &cfg, opts, Box::pin(super::shutdown_signal()))
+            .await?;
         Ok(())
     })
 }

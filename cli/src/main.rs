@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand};
 use eyre::{eyre, WrapErr};
 use minitia_template::{
     config::{self, LogFormat, NodeConfig},
-    home::{self, AccountKey, HomeOptions, Vm},
+    home::{self, AccountKey, HomeOptions},
 };
 
 mod bridge;
@@ -71,8 +71,8 @@ struct NewArgs {
     /// Name of the minitia (the folder created under --home-dir).
     name: String,
     /// Execution engine.
-    #[arg(long, default_value = "move", value_parser = parse_vm)]
-    vm: Vm,
+    #[arg(long, default_value = "move", value_parser = minitia_engines::parse_vm)]
+    vm: String,
     /// Chain id [default: <name>-1].
     #[arg(long)]
     chain_id: Option<String>,
@@ -236,8 +236,8 @@ struct LocalnetUpArgs {
     #[command(flatten)]
     home: LocalnetHome,
     /// One minitia per VM, comma-separated (evm, move) [default: evm for a new home].
-    #[arg(long, value_delimiter = ',', value_parser = parse_vm)]
-    vms: Option<Vec<Vm>>,
+    #[arg(long, value_delimiter = ',', value_parser = minitia_engines::parse_vm)]
+    vms: Option<Vec<String>>,
     /// Pick unused ports instead of the defaults (L1 26657, DA 26658, minitia RPC 26757,
     /// EVM JSON-RPC 8545, status 26600).
     #[arg(long)]
@@ -275,10 +275,6 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
     minitia_localnet::ops::parse_duration_secs(s)
         .map(Duration::from_secs)
         .map_err(|e| e.to_string())
-}
-
-fn parse_vm(s: &str) -> Result<Vm, String> {
-    s.parse()
 }
 
 fn parse_log_format(s: &str) -> Result<LogFormat, String> {
@@ -399,94 +395,24 @@ fn start(args: StartArgs) -> eyre::Result<()> {
         block_time = %config::format_duration(cfg.sequencer.block_time),
         "starting minitia node"
     );
-    let (genesis, vm) = genesis_vm(home, &cfg)?;
-    tracing::info!(vm, "execution engine");
-    if args.follow && args.fault_wrong_state_at.is_some() {
-        return Err(eyre!(
-            "--fault.wrong-state-at applies to the sequencer; a follower (--follow) produces no blocks"
-        ));
-    }
-    if let Some(h) = args.fault_wrong_state_at {
-        let modules = match vm.as_str() {
-            "move" | "none" => minitia_engines::extra_modules(&vm).map_err(|e| eyre!(e))?,
-            other => {
-                return Err(eyre!(
-                    "--fault.wrong-state-at is implemented for Cosmos-engine minitias (vm \"move\" or \"none\"), not {other:?}"
-                ))
-            }
-        };
-        runtime.block_on(minitia_template::challenger::run_node_with_fault(
-            home,
-            &cfg,
-            &genesis,
-            modules,
-            h,
-            shutdown_signal(),
-        ))?;
-        tracing::info!("node stopped");
-        return Ok(());
-    }
+    let registry = minitia_engines::registry();
+    let engine = registry.for_home(home, &cfg)?;
+    engine.available()?;
+    tracing::info!(vm = engine.vm(), "execution engine");
     if args.follow {
-        tracing::info!(vm, l1 = %cfg.l1.rpc, bridge_id = cfg.l1.bridge_id, da = %cfg.da.rpc, "follower mode");
-        runtime.block_on(follow(home, &cfg, &vm, args.json_rpc_listen))?;
-        tracing::info!("follower stopped");
-        return Ok(());
+        tracing::info!(l1 = %cfg.l1.rpc, bridge_id = cfg.l1.bridge_id, da = %cfg.da.rpc, "follower mode");
     }
-    runtime.block_on(async {
-        match vm.as_str() {
-            "evm" => {
-                tracing::info!(json_rpc = %args.json_rpc_listen, "Ethereum JSON-RPC");
-                minitia_evm_node::node::run_node(home, &cfg, args.json_rpc_listen, shutdown_signal()).await
-            }
-            "move" | "none" => {
-                let modules = minitia_engines::extra_modules(&vm).map_err(minitia_template::run::RunError::Other)?;
-                minitia_template::run::run_node_with(home, &cfg, modules, shutdown_signal()).await
-            }
-            other => Err(minitia_template::run::RunError::Other(format!(
-                "genesis app_state.minitia.vm is {other:?}: this build runs \"evm\" or \"move\" (the Wasm engine is not built yet)"
-            ))),
-        }
-    })?;
+    if engine.serves_json_rpc() {
+        tracing::info!(json_rpc = %args.json_rpc_listen, "Ethereum JSON-RPC");
+    }
+    let opts = minitia_engines::StartOptions {
+        follow: args.follow,
+        json_rpc: args.json_rpc_listen,
+        fault_wrong_state_at: args.fault_wrong_state_at,
+    };
+    runtime.block_on(engine.start(home, &cfg, opts, Box::pin(shutdown_signal())))?;
     tracing::info!("node stopped");
     Ok(())
-}
-
-/// The genesis of `home` as JSON and the VM it names (`app_state.minitia.vm`, `none` when
-/// absent): the execution engine every node of the chain runs.
-pub(crate) fn genesis_vm(
-    home: &std::path::Path,
-    cfg: &NodeConfig,
-) -> eyre::Result<(serde_json::Value, String)> {
-    let path = cfg.genesis_path(home);
-    let genesis =
-        std::fs::read(&path).wrap_err_with(|| format!("cannot read {}", path.display()))?;
-    let genesis: serde_json::Value = serde_json::from_slice(&genesis)
-        .wrap_err_with(|| format!("{} is not JSON", path.display()))?;
-    let vm = genesis["app_state"]["minitia"]["vm"]
-        .as_str()
-        .unwrap_or("none")
-        .to_string();
-    Ok((genesis, vm))
-}
-
-/// `minitia start --follow`: the engine genesis names, derived from the L1 and DA.
-async fn follow(
-    home: &std::path::Path,
-    cfg: &NodeConfig,
-    vm: &str,
-    json_rpc: SocketAddr,
-) -> Result<(), minitia_template::run::RunError> {
-    use minitia_template::follower::run_follower_with;
-    match vm {
-        "evm" => minitia_evm_node::node::run_follower(home, cfg, json_rpc, shutdown_signal()).await,
-        "move" | "none" => {
-            let modules = minitia_engines::extra_modules(vm).map_err(minitia_template::run::RunError::Other)?;
-            run_follower_with(home, cfg, modules, shutdown_signal()).await
-        }
-        other => Err(minitia_template::run::RunError::Other(format!(
-            "genesis app_state.minitia.vm is {other:?}: this build follows \"evm\" or \"move\" minitias"
-        ))),
-    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -763,7 +689,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let args = NewArgs {
             name: "demo".into(),
-            vm: Vm::Evm,
+            vm: "evm".into(),
             chain_id: None,
             home_dir: tmp.path().to_path_buf(),
             bech32_prefix: "init".into(),
@@ -778,7 +704,7 @@ mod tests {
         assert!(!minitia_template::challenger::is_dev_chain(&genesis(&home)));
         new(NewArgs {
             name: "devchain".into(),
-            vm: Vm::Move,
+            vm: "move".into(),
             chain_id: None,
             home_dir: tmp.path().to_path_buf(),
             bech32_prefix: "init".into(),

@@ -32,36 +32,10 @@ pub fn run(args: RollbackArgs) -> eyre::Result<()> {
         ));
     }
     let cfg = NodeConfig::load(home)?;
-    let (_, vm) = crate::genesis_vm(home, &cfg)?;
-    let (app_config, _) =
-        minitia_template::run::node_options(home, &cfg).map_err(|e| eyre!("{e}"))?;
+    let registry = minitia_engines::registry();
+    let engine = registry.for_home(home, &cfg)?;
     let to = args.to_height;
-    let report = match vm.as_str() {
-        "evm" => minitia_template::recovery::rollback_home(
-            home,
-            &cfg,
-            &minitia_engines::evm_minitia_app(app_config),
-            to,
-        ),
-        "move" => minitia_template::recovery::rollback_home(
-            home,
-            &cfg,
-            &minitia_engines::move_minitia_app(app_config),
-            to,
-        ),
-        "none" => minitia_template::recovery::rollback_home(
-            home,
-            &cfg,
-            &minitia_engines::cosmos_minitia_app(app_config),
-            to,
-        ),
-        other => {
-            return Err(eyre!(
-                "genesis app_state.minitia.vm is {other:?}: this build rolls back \"evm\", \"move\" or \"none\" minitias"
-            ))
-        }
-    }
-    .map_err(|e| eyre!("rollback refused: {e}"))?;
+    let report = engine.rollback(home, &cfg, to)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());

@@ -9,8 +9,19 @@
 mod common;
 
 use cosmrs::{crypto::secp256k1::SigningKey, AccountId};
-use minitia_engines::{cosmos_minitia_app, evm_minitia_app, move_minitia_app, registry};
-use minitia_fraud_proofs::{EngineRegistry, EngineSpec, Fault, Verdict};
+use minitia_app::AppConfig;
+use minitia_engines::{app, registry};
+
+fn cosmos_minitia_app(c: AppConfig) -> minitia_app::CosmosApp {
+    app(&minitia_app::COSMOS_ENGINE, c)
+}
+fn evm_minitia_app(c: AppConfig) -> minitia_vm_evm::EvmApp {
+    app(&minitia_vm_evm::ENGINE, c)
+}
+fn move_minitia_app(c: AppConfig) -> minitia_app::CosmosApp {
+    app(&minitia_vm_move::ENGINE, c)
+}
+use minitia_fraud_proofs::{EngineRegistry, EngineSpec, Fault, ProofVerifier, Verdict};
 use minitia_template::bridge::proto::MsgFinalizeTokenDeposit;
 use prost::Message;
 
@@ -114,7 +125,14 @@ fn judge<E: minitia_chain::node::ChainApp + Send + Sync + 'static>(
     );
     // ...and wrong by an engine without the bridge module (it cannot even decode the
     // deposit: an honest output would be deleted).
-    let bare = reg.verifier(&spec("cosmos")).unwrap();
+    let bare = minitia_fraud_proofs::EngineVerifier(minitia_app::CosmosApp::new(
+        spec(kind).app_config().unwrap(),
+        vec![],
+    ));
+    assert!(
+        reg.verifier(&spec("cosmos")).is_err(),
+        "no bank-only kind in the product registry"
+    );
     let v = bare.verify(&built.proof, &anchor);
     assert!(
         matches!(

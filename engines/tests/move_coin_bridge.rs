@@ -10,7 +10,11 @@ mod common;
 
 use cosmrs::{crypto::secp256k1::SigningKey, Any};
 use minitia_chain::rpc::RpcBackend;
-use minitia_engines::{move_minitia_app, registry};
+use minitia_engines::{app, registry};
+
+fn move_minitia_app(c: minitia_app::AppConfig) -> minitia_app::CosmosApp {
+    app(&minitia_vm_move::ENGINE, c)
+}
 use minitia_fraud_proofs::{EngineRegistry, EngineSpec, Fault, Verdict};
 use minitia_template::bridge::proto::{MsgFinalizeTokenDeposit, MsgInitiateTokenWithdrawal};
 use minitia_vm_move::minitia::proto::{

@@ -2,7 +2,7 @@
 //! turns a spec into a verifier.
 
 use minitia_app::genesis::ChainParams;
-use minitia_app::{AppConfig, CosmosApp};
+use minitia_app::AppConfig;
 use minitia_core::{ChainId, ExecutionEngine};
 use serde::{Deserialize, Serialize};
 
@@ -79,32 +79,13 @@ pub trait EngineRegistry: Send + Sync {
     fn verifier(&self, spec: &EngineSpec) -> Result<Box<dyn ProofVerifier>, String>;
 }
 
-/// The engines every L1 knows: `cosmos` (the Cosmos module set with bank, as
-/// `minitia_app::CosmosApp::new(config, vec![])` builds it).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct BuiltinEngines;
-
-impl EngineRegistry for BuiltinEngines {
-    fn verifier(&self, spec: &EngineSpec) -> Result<Box<dyn ProofVerifier>, String> {
-        match spec.kind.as_str() {
-            "cosmos" => Ok(Box::new(EngineVerifier(CosmosApp::new(
-                spec.app_config()?,
-                vec![],
-            )))),
-            other => Err(format!(
-                "engine kind {other:?} is not known to this L1 (known: \"cosmos\"); register it in the L1's engine registry"
-            )),
-        }
-    }
-}
-
 /// Makes a verifier for a spec of one engine kind.
 pub type EngineMaker =
     Box<dyn Fn(&EngineSpec) -> Result<Box<dyn ProofVerifier>, String> + Send + Sync>;
 
-/// A registry of engine kinds, for wiring that knows the minitias' module sets (the template's
-/// Cosmos minitia with its bridge module, EVM, Move): starts with the built-ins, and
-/// [`EngineSet::with`] adds or replaces a kind.
+/// A registry of engine kinds built from closures: starts empty (an L1 that judges no
+/// engine), and [`EngineSet::with`] adds or replaces a kind. The product's registry is the
+/// `minitia-engines` crate's; this one is for tests and tools that judge their own kinds.
 pub struct EngineSet {
     makers: std::collections::BTreeMap<String, EngineMaker>,
 }
@@ -124,14 +105,11 @@ impl Default for EngineSet {
 }
 
 impl EngineSet {
-    /// The built-in kinds ([`BuiltinEngines`]).
+    /// No kinds.
     pub fn new() -> Self {
-        let mut makers: std::collections::BTreeMap<String, EngineMaker> = Default::default();
-        makers.insert(
-            "cosmos".into(),
-            Box::new(|spec: &EngineSpec| BuiltinEngines.verifier(spec)),
-        );
-        Self { makers }
+        Self {
+            makers: Default::default(),
+        }
     }
 
     /// Adds (or replaces) engine `kind`, built from a spec by `make`.
@@ -200,14 +178,13 @@ mod tests {
 
     #[test]
     fn registries_know_their_kinds() {
-        assert!(BuiltinEngines.verifier(&spec("cosmos")).is_ok());
-        let e = BuiltinEngines.verifier(&spec("evm")).err().unwrap();
-        assert!(e.contains("\"evm\" is not known"), "{e}");
+        let e = EngineSet::new().verifier(&spec("cosmos")).err().unwrap();
+        assert!(e.contains("\"cosmos\" is not known"), "{e}");
         let set = EngineSet::new().with("bank-only", |s: &EngineSpec| {
-            Ok(CosmosApp::new(s.app_config()?, vec![]))
+            Ok(minitia_app::CosmosApp::new(s.app_config()?, vec![]))
         });
         assert!(set.verifier(&spec("bank-only")).is_ok());
-        assert!(set.verifier(&spec("cosmos")).is_ok());
+        assert!(set.verifier(&spec("cosmos")).is_err());
         let e = set.verifier(&spec("move")).err().unwrap();
         assert!(e.contains("bank-only"), "{e}");
     }

@@ -52,10 +52,10 @@
 //! # Which engine
 //! The L1 must run the same engine with the same parameters as the minitia. The bridge's
 //! metadata (set at `MsgCreateBridge`) names them as [`EngineSpec`] (`{"minitia_engine":
-//! {"kind": "cosmos", "chain_id": .., "chain": <genesis app_state.chain>}}`), and an
-//! [`EngineRegistry`] turns a spec into a verifier. [`BuiltinEngines`] knows `cosmos` (the
-//! plain Cosmos module set); the production registry of the minitia kinds is
-//! `minitia_engines::registry` (a crate above the engines).
+//! {"kind": "minitia-evm", "chain_id": .., "chain": <genesis app_state.chain>}}`), and an
+//! [`EngineRegistry`] turns a spec into a verifier. The production registry of the minitia
+//! kinds is `minitia_engines::registry` (a crate above the engines); [`EngineSet`] builds
+//! registries of other kinds from closures (tests judge a bank-only `cosmos` kind with it).
 //!
 //! # For the challenger
 //! [`build_proof`] executes block `N` over the challenger's own store at `N`'s pre-state
@@ -70,8 +70,7 @@ mod verify;
 #[cfg(feature = "prover")]
 pub use build::{build_proof, BuildError, BuiltProof, RecordingView};
 pub use engines::{
-    BuiltinEngines, EngineMaker, EngineRegistry, EngineSet, EngineSpec, EngineVerifier,
-    ProofVerifier, METADATA_KEY,
+    EngineMaker, EngineRegistry, EngineSet, EngineSpec, EngineVerifier, ProofVerifier, METADATA_KEY,
 };
 pub use minitia_store::{Witness, WitnessError};
 pub use proof::{FraudProof, ProofDecodeError, MAX_PROOF_BYTES, PROOF_VERSION};

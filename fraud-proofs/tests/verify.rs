@@ -7,8 +7,8 @@ mod common;
 use common::{Chain, Challenger, CHAIN_ID};
 use minitia_core::{opinit::output_root, Hash32};
 use minitia_fraud_proofs::{
-    build_proof, verify, verify_bytes, Anchor, BuiltProof, BuiltinEngines, EngineRegistry,
-    EngineSpec, Fault, FraudProof, ProofDecodeError, ProofError, Verdict, Witness, WitnessError,
+    build_proof, verify, verify_bytes, Anchor, BuiltProof, EngineRegistry, EngineSpec, Fault,
+    FraudProof, ProofDecodeError, ProofError, Verdict, Witness, WitnessError,
 };
 use tendermint::block::Header;
 
@@ -148,7 +148,7 @@ fn a_wrong_transition_is_proven_and_forgeries_are_rejected() {
     // The L1's registry judges it the same.
     let spec = common::spec();
     let spec = EngineSpec::from_bridge_metadata(&spec.to_bridge_metadata()).unwrap();
-    let v = BuiltinEngines.verifier(&spec).unwrap();
+    let v = common::engines().verifier(&spec).unwrap();
     assert!(matches!(v.verify(proof, &anchor), Verdict::Fault(_)));
 
     // Witness of the wrong pre-state (after block 3 instead of 2).

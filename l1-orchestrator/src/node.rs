@@ -154,8 +154,8 @@ pub fn init_home(home: &Path, spec: &GenesisSpec) -> Result<(), L1Error> {
     Ok(())
 }
 
-/// The L1 app: bank (built in), ophost, bonds and fraud proofs judged with the built-in
-/// engines.
+/// The L1 app: bank (built in), ophost, bonds and fraud proofs, judging no engine (see
+/// [`l1_app_with_engines`]).
 pub fn l1_app(
     config: minitia_chain::app::AppConfig,
     clock: Arc<dyn minitia_chain::node::clock::Clock>,
@@ -163,7 +163,7 @@ pub fn l1_app(
     l1_app_with_engines(
         config,
         clock,
-        Arc::new(minitia_fraud_proofs::BuiltinEngines),
+        Arc::new(minitia_fraud_proofs::EngineSet::new()),
     )
 }
 
@@ -259,10 +259,11 @@ async fn advance_time(
     }
 }
 
-/// Opens the node of `opts.home`, binds the RPC and starts producing blocks (fraud proofs
-/// judged with the built-in engines only; see [`start_with_engines`]).
+/// Opens the node of `opts.home`, binds the RPC and starts producing blocks. It judges no
+/// engine, so every fraud proof fails with "no engine"; [`start_with_engines`] is what an L1
+/// that settles minitias runs (the `minitia-l1` binary passes `minitia_engines::registry`).
 pub async fn start(opts: L1Options) -> Result<L1Handle, L1Error> {
-    start_with_engines(opts, Arc::new(minitia_fraud_proofs::BuiltinEngines)).await
+    start_with_engines(opts, Arc::new(minitia_fraud_proofs::EngineSet::new())).await
 }
 
 /// [`start`] judging fraud proofs with the engines of `engines` (the `minitia-l1` binary
@@ -288,7 +289,7 @@ pub async fn start_on(
     start_on_with_engines(
         opts,
         listener,
-        Arc::new(minitia_fraud_proofs::BuiltinEngines),
+        Arc::new(minitia_fraud_proofs::EngineSet::new()),
     )
     .await
 }

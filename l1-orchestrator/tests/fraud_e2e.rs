@@ -27,7 +27,7 @@ use l1_orchestrator::{
     fraud::{self, MsgSubmitFraudProof, MsgSubmitFraudProofResponse},
     ophost,
     proto::*,
-    start_on, GenesisSpec, L1Handle, L1Options,
+    start_on_with_engines, GenesisSpec, L1Handle, L1Options,
 };
 use minitia_core::{opinit::output_root, Hash32};
 use minitia_fraud_proofs::build_proof;
@@ -119,7 +119,7 @@ impl L1 {
         };
         l1_orchestrator::init_home(dir.path(), &spec).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let l1 = start_on(
+        let l1 = start_on_with_engines(
             L1Options {
                 home: dir.path().to_path_buf(),
                 rpc_listen: listener.local_addr().unwrap(),
@@ -127,6 +127,7 @@ impl L1 {
                 dev: true,
             },
             listener,
+            std::sync::Arc::new(minitia::engines()),
         )
         .await
         .unwrap();

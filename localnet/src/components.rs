@@ -203,7 +203,7 @@ impl Ports {
         ];
         for ((name, vm), (rpc, json)) in minitias.iter().zip(&self.minitias) {
             v.push((*rpc, format!("minitia {name} RPC")));
-            if vm == "evm" {
+            if crate::up::serves_json_rpc(vm) {
                 v.push((*json, format!("minitia {name} JSON-RPC")));
             }
         }
@@ -399,7 +399,7 @@ pub fn plan(
     ];
     for (m, (rpc, json)) in manifest.minitias.iter().zip(&ports.minitias) {
         let mut probes = vec![Probe::CometRpc(url(*rpc))];
-        if m.vm == "evm" {
+        if crate::up::serves_json_rpc(&m.vm) {
             probes.push(Probe::EthRpc(url(*json)));
         }
         v.push(Component {

@@ -9,7 +9,8 @@ use std::{
 };
 
 use eyre::{eyre, WrapErr};
-use minitia_template::home::{self, AccountKey, HomeOptions, Vm};
+use minitia_app::NativeToken;
+use minitia_template::home::{self, AccountKey, HomeOptions};
 use sha2::Digest;
 
 use crate::{
@@ -40,7 +41,7 @@ pub struct UpOptions {
     /// Localnet home.
     pub home: PathBuf,
     /// VMs of a new home (one minitia each); `None` keeps an existing home's, or `[evm]`.
-    pub vms: Option<Vec<Vm>>,
+    pub vms: Option<Vec<String>>,
     /// Pick unused ports instead of the documented defaults.
     pub free_ports: bool,
     /// Added to every default port (to run two localnets side by side).
@@ -129,7 +130,7 @@ fn namespace() -> String {
 }
 
 /// Minitia names for `vms`: the VM's name, then `evm2`, `evm3`... for repeats.
-pub fn minitia_names(vms: &[Vm]) -> Vec<(String, Vm)> {
+pub fn minitia_names(vms: &[String]) -> Vec<(String, String)> {
     let mut seen = std::collections::HashMap::<String, usize>::new();
     vms.iter()
         .map(|vm| {
@@ -140,7 +141,7 @@ pub fn minitia_names(vms: &[Vm]) -> Vec<(String, Vm)> {
             } else {
                 format!("{vm}{n}")
             };
-            (name, *vm)
+            (name, vm.clone())
         })
         .collect()
 }
@@ -149,12 +150,12 @@ pub fn minitia_names(vms: &[Vm]) -> Vec<(String, Vm)> {
 /// bridged over its own bridge, `l2_denom(i + 1, uinit)`, so deposits become native balance
 /// and every unit on the L2 is backed by the L1 escrow (such a home has no genesis
 /// balances). Bridge ids of a fresh localnet L1 are 1, 2, … in minitia order (only `up`
-/// creates bridges on it); [`create_bridges`] checks it. Move minitias keep [`MINITIA_DENOM`].
-pub fn minitia_fee_denom(i: usize, vm: Vm) -> String {
-    if vm == Vm::Evm {
-        minitia_core::opinit::l2_denom(i as u64 + 1, L1_DENOM)
-    } else {
-        MINITIA_DENOM.into()
+/// creates bridges on it); [`create_bridges`] checks it. Engines with their own native token
+/// (Move, plain Cosmos) keep [`MINITIA_DENOM`].
+pub fn minitia_fee_denom(i: usize, native_token: NativeToken) -> String {
+    match native_token {
+        NativeToken::BridgedL1FeeToken => minitia_core::opinit::l2_denom(i as u64 + 1, L1_DENOM),
+        NativeToken::Own => MINITIA_DENOM.into(),
     }
 }
 
@@ -163,7 +164,7 @@ pub fn minitia_fee_denom(i: usize, vm: Vm) -> String {
 /// on failure removes what it wrote.
 pub fn init(
     home: &Path,
-    vms: &[Vm],
+    vms: &[String],
     bins: &Binaries,
     progress: &mut dyn FnMut(&str),
 ) -> eyre::Result<Manifest> {
@@ -184,7 +185,7 @@ pub fn init(
 
 fn init_inner(
     home: &Path,
-    vms: &[Vm],
+    vms: &[String],
     bins: &Binaries,
     progress: &mut dyn FnMut(&str),
 ) -> eyre::Result<Manifest> {
@@ -195,16 +196,13 @@ fn init_inner(
     let mut accounts = Vec::new();
     let mut funded: Vec<(String, u128)> = Vec::new();
     for (i, (name, vm)) in minitia_names(vms).into_iter().enumerate() {
-        let vm = &vm;
-        let fee_denom = minitia_fee_denom(i, *vm);
-        if *vm == Vm::Wasm {
-            return Err(eyre!(
-                "--vms wasm: the Wasm engine is not built yet; use evm or move"
-            ));
-        }
+        let registry = minitia_engines::registry();
+        let engine = registry.engine(&vm)?;
+        engine.available().map_err(|e| eyre!("--vms {vm}: {e}"))?;
+        let fee_denom = minitia_fee_denom(i, engine.native_token());
         let opts = HomeOptions {
             chain_id: format!("localnet-{name}-1"),
-            vm: *vm,
+            vm: vm.clone(),
             bech32_prefix: PREFIX.into(),
             fee_denom: fee_denom.clone(),
             ..HomeOptions::new(name.clone())
@@ -481,7 +479,7 @@ fn bridge_metadata(home: &Path, mi: &MinitiaInfo) -> eyre::Result<Vec<u8>> {
     )
     .wrap_err_with(|| format!("{} is not JSON", gpath.display()))?;
     let spec: minitia_fraud_proofs::EngineSpec = serde_json::from_value(serde_json::json!({
-        "kind": minitia_engines::engine_kind(&mi.vm).map_err(|e| eyre!("minitia {}: {e}", mi.name))?,
+        "kind": minitia_engines::registry().engine(&mi.vm).map_err(|e| eyre!("minitia {}: {e}", mi.name))?.kind(),
         "chain_id": mi.chain_id,
         "chain": genesis["app_state"]["chain"],
     }))
@@ -766,7 +764,7 @@ pub async fn run(
         }
         None
     };
-    let new_vms = opts.vms.clone().unwrap_or_else(|| vec![Vm::Evm]);
+    let new_vms = opts.vms.clone().unwrap_or_else(|| vec!["evm".to_string()]);
     let names: Vec<(String, String)> = match &existing {
         Some(m) => m
             .minitias
@@ -812,7 +810,7 @@ pub async fn run(
     for (i, mi) in manifest.minitias.iter_mut().enumerate() {
         let (rpc, json) = ports.minitias[i];
         mi.rpc = format!("http://{rpc}");
-        mi.json_rpc = (mi.vm == "evm").then(|| format!("http://{json}"));
+        mi.json_rpc = serves_json_rpc(&mi.vm).then(|| format!("http://{json}"));
         mi.executor_api = Some(format!("http://{}", ports.executor_api[i]));
         mi.challenger = Some(format!("http://{}", ports.challenger_status[i]));
         mi.batcher = Some(format!("http://{}", ports.batcher_metrics[i]));
@@ -972,6 +970,13 @@ fn spawn_component(home: &Path, c: &Component) -> eyre::Result<Running> {
     let mut env = vec![("NO_COLOR".to_string(), "1".to_string())];
     env.extend(c.env.iter().cloned());
     process::spawn(home, &c.name, &c.program, &c.args, &env, c.stop_signal)
+}
+
+/// Whether minitias of `vm` serve an Ethereum JSON-RPC (the engine registry knows).
+pub fn serves_json_rpc(vm: &str) -> bool {
+    minitia_engines::registry()
+        .engine(vm)
+        .is_ok_and(|e| e.serves_json_rpc())
 }
 
 #[cfg(test)]

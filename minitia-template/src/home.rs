@@ -19,7 +19,6 @@ use std::{
     fmt,
     io::Write,
     path::{Path, PathBuf},
-    str::FromStr,
 };
 
 use minitia_chain::node::{
@@ -92,41 +91,6 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> HomeError + '_ {
     }
 }
 
-/// Which execution engine the minitia runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Vm {
-    /// revm.
-    Evm,
-    /// The Move VM (Initia's default).
-    #[default]
-    Move,
-    /// CosmWasm.
-    Wasm,
-}
-
-impl FromStr for Vm {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "evm" => Ok(Self::Evm),
-            "move" => Ok(Self::Move),
-            "wasm" => Ok(Self::Wasm),
-            _ => Err(format!("unknown vm {s:?}: expected evm, move or wasm")),
-        }
-    }
-}
-
-impl fmt::Display for Vm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Evm => "evm",
-            Self::Move => "move",
-            Self::Wasm => "wasm",
-        })
-    }
-}
-
 /// What `create_home` writes.
 #[derive(Debug, Clone)]
 pub struct HomeOptions {
@@ -135,7 +99,9 @@ pub struct HomeOptions {
     /// Chain id.
     pub chain_id: String,
     /// Execution engine.
-    pub vm: Vm,
+    /// The execution engine, as genesis names it (`app_state.minitia.vm`: `evm`, `move`,
+    /// `none`); `minitia new` checks it against the engine registry.
+    pub vm: String,
     /// Bech32 prefix of accounts.
     pub bech32_prefix: String,
     /// Fee denom.
@@ -151,7 +117,7 @@ impl HomeOptions {
         Self {
             chain_id: format!("{name}-1"),
             name,
-            vm: Vm::default(),
+            vm: "move".into(),
             bech32_prefix: "init".into(),
             fee_denom: "umin".into(),
             dev_mnemonic: None,
@@ -765,7 +731,7 @@ mod tests {
         let home = tmp.path().join("mini");
         let mut steps = Vec::new();
         let opts = HomeOptions {
-            vm: Vm::Evm,
+            vm: "evm".into(),
             ..HomeOptions::new("mini")
         };
         let created = create_home(&home, &opts, &mut |s| steps.push(s.to_string())).unwrap();
@@ -879,7 +845,5 @@ mod tests {
             assert!(create_home(&tmp.path().join("x"), &opts, &mut quiet).is_err());
         }
         assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
-        assert_eq!("EVM".parse::<Vm>().unwrap(), Vm::Evm);
-        assert!("java".parse::<Vm>().is_err());
     }
 }

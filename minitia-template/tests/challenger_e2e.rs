@@ -481,9 +481,16 @@ async fn fault_injection_is_refused_on_a_non_dev_chain() {
         let node = minitia_template::run::open_node(&home, &cfg).unwrap();
         if !dev {
             // What `minitia start --fault.wrong-state-at` runs: refused before the node opens.
-            let e = challenger::run_node_with_fault(&home, &cfg, &g, vec![], 3, async {})
-                .await
-                .unwrap_err();
+            let e = minitia_template::run::run_sequencer(
+                &home,
+                &cfg,
+                |c| minitia_template::run::cosmos_app(c, vec![]),
+                minitia_template::run::no_extra_servers,
+                Some(3),
+                async {},
+            )
+            .await
+            .unwrap_err();
             assert!(e.to_string().contains("not a dev chain"), "{e}");
         }
         let r = challenger::inject_wrong_state(&node, &g, 3);

@@ -62,6 +62,14 @@ pub fn genesis(accounts: u16) -> GenesisDoc {
 }
 
 /// The engine spec the bridge registers for this minitia.
+/// The L1's registry in these tests: the bank-only `cosmos` kind [`spec`] names (the test
+/// chain's app, with no bridge module).
+pub fn engines() -> minitia_fraud_proofs::EngineSet {
+    minitia_fraud_proofs::EngineSet::new().with("cosmos", |s: &EngineSpec| {
+        Ok(minitia_chain::app::CosmosApp::new(s.app_config()?, vec![]))
+    })
+}
+
 pub fn spec() -> EngineSpec {
     let g = genesis(ACCOUNTS);
     EngineSpec {

@@ -1623,46 +1623,6 @@ pub fn inject_wrong_state<A: ChainApp>(
     Ok(())
 }
 
-/// Runs the sequencer node of `home` (with the bridge's and `extra_modules`) like
-/// [`crate::run::run_node_with`], but with a wrong state transition injected at block
-/// `height` ([`inject_wrong_state`]; refused on a non-dev chain before anything starts).
-/// `genesis` is the home's genesis file as JSON. Backs `minitia start --fault.wrong-state-at`.
-pub async fn run_node_with_fault(
-    home: &Path,
-    config: &crate::config::NodeConfig,
-    genesis: &serde_json::Value,
-    extra_modules: Vec<Arc<dyn crate::run::Module>>,
-    height: u64,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), crate::run::RunError> {
-    use crate::run::RunError;
-    if !is_dev_chain(genesis) {
-        return Err(RunError::Other(format!(
-            "--fault.wrong-state-at {height}: this is not a dev chain (genesis \
-             app_state.minitia.dev is not true); fault injection is refused"
-        )));
-    }
-    let node = {
-        let (home, config) = (home.to_path_buf(), config.clone());
-        tokio::task::spawn_blocking(move || {
-            crate::run::open_node_with(&home, &config, extra_modules)
-        })
-        .await
-        .map_err(|e| RunError::Other(format!("node start panicked: {e}")))??
-    };
-    inject_wrong_state(&node, genesis, height).map_err(RunError::Other)?;
-    let listener = tokio::net::TcpListener::bind(config.rpc.listen)
-        .await
-        .map_err(|source| RunError::Bind {
-            addr: config.rpc.listen.to_string(),
-            source,
-        })?;
-    tracing::warn!(rpc = %config.rpc.listen, height, "minitia node started WITH FAULT INJECTION");
-    Ok(node
-        .run(listener, config.sequencer.block_time, shutdown)
-        .await?)
-}
-
 /// Marks the genesis file at `path` a dev chain (`app_state.minitia.dev = true`, see
 /// [`is_dev_chain`]). For `minitia new --dev`; do it before the node's first start.
 pub fn mark_dev_chain(path: &Path) -> Result<(), String> {

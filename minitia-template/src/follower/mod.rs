@@ -770,15 +770,13 @@ pub async fn run_follower_with(
         home,
         config,
         move |c| crate::run::cosmos_app(c, extra_modules.clone()),
-        |_, _| None,
+        crate::run::no_extra_servers,
         shutdown,
     )
     .await
 }
 
-/// A server spawned beside the follower's CometBFT RPC (the EVM JSON-RPC), stopped by the
-/// shutdown future it is given.
-pub type ExtraServer = tokio::task::JoinHandle<()>;
+pub use crate::run::ExtraServer;
 
 /// Runs the follower of `home` with the engine `make_app` builds: serves the node's CometBFT
 /// RPC on `[rpc] listen` plus what `extra` spawns for it (given the node and a shutdown
@@ -794,10 +792,7 @@ pub async fn run_follower_home<A, F>(
     home: &Path,
     config: &NodeConfig,
     make_app: F,
-    mut extra: impl FnMut(
-        Arc<Node<A>>,
-        std::pin::Pin<Box<dyn Future<Output = ()> + Send>>,
-    ) -> Option<ExtraServer>,
+    mut extra: impl crate::run::ExtraServers<A>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError>
 where

@@ -6,7 +6,7 @@ use std::{path::Path, time::Duration};
 
 use cosmrs::crypto::secp256k1::SigningKey;
 use l1_orchestrator::{ophost, proto as l1p};
-use l1_orchestrator::{start_on, GenesisSpec, L1Handle, L1Options};
+use l1_orchestrator::{start_on_with_engines, GenesisSpec, L1Handle, L1Options};
 use minitia_chain::client::{GasPrice, RemoteChain, SubmitterConfig, TxSubmitter};
 use minitia_da::LocalDaConfig;
 use prost::Message;
@@ -23,7 +23,7 @@ pub async fn start_l1(chain_id: &str, min_bond: u128, dir: &Path, funded: &[Stri
     };
     l1_orchestrator::init_home(dir, &spec).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    start_on(
+    start_on_with_engines(
         L1Options {
             home: dir.to_path_buf(),
             rpc_listen: listener.local_addr().unwrap(),
@@ -31,9 +31,18 @@ pub async fn start_l1(chain_id: &str, min_bond: u128, dir: &Path, funded: &[Stri
             dev: true,
         },
         listener,
+        std::sync::Arc::new(bank_only_engines()),
     )
     .await
     .unwrap()
+}
+
+/// The test L1's judge: the bank-only `cosmos` kind the template tests register (their
+/// disputed blocks hold bank transfers only).
+pub fn bank_only_engines() -> minitia_fraud_proofs::EngineSet {
+    minitia_fraud_proofs::EngineSet::new().with("cosmos", |s: &minitia_fraud_proofs::EngineSpec| {
+        Ok(minitia_chain::app::CosmosApp::new(s.app_config()?, vec![]))
+    })
 }
 
 /// A submitter for `key` on the L1 at `url` (zero gas price, as the test L1 charges none).

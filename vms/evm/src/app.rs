@@ -34,8 +34,25 @@ use crate::{
 /// The app every node of an EVM minitia runs, sequencer, follower and fraud-proof judge
 /// alike: the EVM over the Cosmos modules of [`minitia_app::minitia_cosmos_app`].
 pub fn minitia_evm_app(config: minitia_app::AppConfig) -> EvmApp {
-    EvmApp::new(minitia_app::minitia_cosmos_app(config, vec![]))
+    build(config, vec![])
 }
+
+fn build(
+    config: minitia_app::AppConfig,
+    extra_modules: Vec<std::sync::Arc<dyn minitia_app::Module>>,
+) -> EvmApp {
+    EvmApp::new(minitia_app::minitia_cosmos_app(config, extra_modules))
+}
+
+/// The EVM engine: revm over the Cosmos modules, one balance and one nonce for both; its
+/// native token is the L1 fee token bridged in.
+pub const ENGINE: minitia_app::EngineDef<EvmApp> = minitia_app::EngineDef {
+    vm: "evm",
+    kind: "minitia-evm",
+    about: "EVM (revm) with an Ethereum JSON-RPC",
+    native_token: minitia_app::NativeToken::BridgedL1FeeToken,
+    build,
+};
 
 /// A tx of an EVM minitia.
 #[derive(Debug, Clone)]

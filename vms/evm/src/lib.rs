@@ -12,6 +12,6 @@ pub mod trace;
 pub mod tx;
 pub mod wallet;
 
-pub use app::{AppTx, EvmApp};
+pub use app::{AppTx, EvmApp, ENGINE};
 pub use engine::{EvmEngine, EvmParams};
 pub use tx::EthTx;

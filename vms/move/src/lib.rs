@@ -24,6 +24,7 @@ pub mod verifier;
 pub use deserializer::{deserialize_module, deserialize_script};
 pub use errors::{BinaryError, CheckError, DeserializeError, DeserializeErrorKind, VmError};
 pub use file_format::{CompiledModule, CompiledScript};
+pub use minitia::ENGINE;
 pub use serializer::{serialize_module, serialize_script};
 
 /// Deserializes a module and runs the bounds and structural checks.

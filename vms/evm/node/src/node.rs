@@ -7,7 +7,10 @@ use minitia_chain::{
     app::AppConfig,
     node::{genesis::GenesisDoc, keys::ValidatorKey, Node},
 };
-use minitia_template::{config::NodeConfig, run::RunError};
+use minitia_template::{
+    config::NodeConfig,
+    run::{ExtraServers, RunError, StopSignal},
+};
 
 use crate::rpc::EthApi;
 use minitia_vm_evm::app::EvmApp;
@@ -31,52 +34,55 @@ pub fn open_follower(home: &Path, config: &NodeConfig) -> Result<Arc<Node<EvmApp
     minitia_template::follower::open_follower_node(home, config, evm_app)
 }
 
-/// Runs the EVM node of `home` as a follower until `shutdown` resolves: it derives the chain
-/// from the L1 and DA and serves the CometBFT RPC on `config.rpc.listen` and the Ethereum
-/// JSON-RPC on `json_rpc`, both read-only (`eth_sendRawTransaction` answers the follower's
-/// read-only error).
-pub async fn run_follower(
-    home: &Path,
+/// The Ethereum JSON-RPC on `addr` as the EVM engine's [`ExtraServers`]: bound now (so a
+/// port in use fails the start before anything runs), then one server per node it is given
+/// (a follower or challenger that rolls back reopens its node and gets a new one). `safe` and
+/// `finalized` follow the L1 `config` names ([`minitia_template::finality`]). A follower's
+/// node is read-only, so `eth_sendRawTransaction` answers its read-only error.
+pub async fn json_rpc(
+    addr: SocketAddr,
     config: &NodeConfig,
-    json_rpc: SocketAddr,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), RunError> {
+) -> Result<impl ExtraServers<EvmApp>, RunError> {
     let (fin_stop, fin_rx) = tokio::sync::oneshot::channel::<()>();
     let finality = minitia_template::finality::from_config(config, async move {
         let _ = fin_rx.await;
     });
-    let _fin_stop = fin_stop;
-    // One Ethereum JSON-RPC server per node the follower serves (a new one after it rolls
-    // itself back, binding the port again once the previous server stopped). The first
-    // port is bound here so that a port in use fails the start.
-    let mut first = Some(bind(json_rpc).await?);
-    minitia_template::follower::run_follower_home(
-        home,
-        config,
-        evm_app,
-        move |node, stop| {
-            let api = EthApi::with_finality(node, finality.clone());
-            let bound = first.take();
-            Some(tokio::spawn(async move {
-                let eth = match bound {
-                    Some(l) => l,
-                    None => match bind(json_rpc).await {
-                        Ok(l) => l,
-                        Err(e) => {
-                            tracing::error!(error = %e, "Ethereum JSON-RPC not restarted");
-                            return;
-                        }
-                    },
-                };
-                tracing::info!(json_rpc = %json_rpc, "Ethereum JSON-RPC (read-only follower)");
-                if let Err(e) = crate::rpc::serve(api, eth, stop).await {
-                    tracing::error!(error = %e, "Ethereum JSON-RPC stopped");
-                }
-            }))
-        },
-        shutdown,
-    )
-    .await
+    let mut first = Some(bind(addr).await?);
+    Ok(move |node: Arc<Node<EvmApp>>, stop: StopSignal| {
+        // Keeps the finality watcher running for as long as servers can be started.
+        let _ = &fin_stop;
+        let api = EthApi::with_finality(node, finality.clone());
+        let bound = first.take();
+        Some(tokio::spawn(async move {
+            let listener = match bound {
+                Some(l) => l,
+                None => match bind(addr).await {
+                    Ok(l) => l,
+                    Err(e) => {
+                        tracing::error!(error = %e, "Ethereum JSON-RPC not restarted");
+                        return;
+                    }
+                },
+            };
+            tracing::info!(json_rpc = %addr, "Ethereum JSON-RPC");
+            if let Err(e) = crate::rpc::serve(api, listener, stop).await {
+                tracing::error!(error = %e, "Ethereum JSON-RPC stopped");
+            }
+        }))
+    })
+}
+
+/// Runs the EVM node of `home` as a follower until `shutdown` resolves: it derives the chain
+/// from the L1 and DA and serves the CometBFT RPC on `config.rpc.listen` and the Ethereum
+/// JSON-RPC on `json_rpc`, both read-only.
+pub async fn run_follower(
+    home: &Path,
+    config: &NodeConfig,
+    json_rpc_addr: SocketAddr,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    let servers = json_rpc(json_rpc_addr, config).await?;
+    minitia_template::follower::run_follower_home(home, config, evm_app, servers, shutdown).await
 }
 
 async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, RunError> {
@@ -93,50 +99,11 @@ async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, RunError> {
 pub async fn run_node(
     home: &Path,
     config: &NodeConfig,
-    json_rpc: SocketAddr,
+    json_rpc_addr: SocketAddr,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
-    let node = {
-        let home = home.to_path_buf();
-        let config = config.clone();
-        tokio::task::spawn_blocking(move || open_node(&home, &config))
-            .await
-            .map_err(|e| RunError::Other(format!("node start panicked: {e}")))??
-    };
-    let comet = bind(config.rpc.listen).await?;
-    let eth = bind(json_rpc).await?;
-    tracing::info!(rpc = %config.rpc.listen, json_rpc = %json_rpc, height = node.height(), "EVM minitia node started");
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|v| *v).await;
-    };
-    let rpc = tokio::spawn(minitia_chain::rpc::serve(
-        node.clone(),
-        comet,
-        stopped(stop_rx.clone()),
-    ));
-    let finality = minitia_template::finality::from_config(config, stopped(stop_rx.clone()));
-    let eth_rpc = tokio::spawn(crate::rpc::serve(
-        EthApi::with_finality(node.clone(), finality),
-        eth,
-        stopped(stop_rx.clone()),
-    ));
-    let block_time: Duration = config.sequencer.block_time;
-    let producer = node.clone().run_producer(block_time, stopped(stop_rx));
-    tokio::pin!(producer);
-    tokio::pin!(shutdown);
-    let result = tokio::select! {
-        r = &mut producer => r.map_err(RunError::from),
-        _ = &mut shutdown => {
-            tracing::info!("shutting down");
-            let _ = stop_tx.send(true);
-            producer.await.map_err(RunError::from)
-        }
-    };
-    let _ = stop_tx.send(true);
-    let _ = tokio::time::timeout(Duration::from_secs(5), rpc).await;
-    let _ = tokio::time::timeout(Duration::from_secs(5), eth_rpc).await;
-    result
+    let servers = json_rpc(json_rpc_addr, config).await?;
+    minitia_template::run::run_sequencer(home, config, evm_app, servers, None, shutdown).await
 }
 
 /// A funded account of a dev genesis.

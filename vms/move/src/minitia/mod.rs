@@ -1077,6 +1077,25 @@ impl Module for MoveModule {
     }
 }
 
+fn build(
+    config: minitia_app::AppConfig,
+    extra_modules: Vec<std::sync::Arc<dyn minitia_app::Module>>,
+) -> minitia_app::CosmosApp {
+    let mut modules: Vec<std::sync::Arc<dyn minitia_app::Module>> =
+        vec![std::sync::Arc::new(MoveModule::new())];
+    modules.extend(extra_modules);
+    minitia_app::minitia_cosmos_app(config, modules)
+}
+
+/// The Move engine: the Cosmos modules and the Move VM's `initia.move.v1` module.
+pub const ENGINE: minitia_app::EngineDef<minitia_app::CosmosApp> = minitia_app::EngineDef {
+    vm: "move",
+    kind: "minitia-move",
+    about: "Move VM with a built-in 0x1 framework",
+    native_token: minitia_app::NativeToken::Own,
+    build,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
