@@ -9,6 +9,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}"
 
 section() { printf '\n==> %s\n' "$*"; }
 
+section "layering (docs/layout.md)"
+scripts/check-layering.sh
+
 section "cargo build --workspace --bins"
 cargo build --workspace --bins
 

@@ -27,6 +27,8 @@ pub mod tx;
 
 pub use coin::Coin;
 pub use config::{AppConfig, DecAmount};
+/// The protobuf `Any` messages arrive in (re-exported so modules need not name cosmrs).
+pub use cosmrs::Any;
 pub use engine::{CosmosApp, BLOCK_HASH_PREFIX, FEE_COLLECTOR};
 pub use module::{GrpcCode, Module, QueryCtx, QueryError, QueryView};
 pub use tx::CosmosTx;

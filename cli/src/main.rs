@@ -89,6 +89,13 @@ struct NewArgs {
     /// injection (`minitia start --fault.wrong-state-at`). Never for a real network.
     #[arg(long)]
     dev: bool,
+    /// Build the new home's crate against this SDK checkout [default: the SDK source this
+    /// binary was built from].
+    #[arg(long, value_name = "DIR", conflicts_with = "sdk_git")]
+    sdk_path: Option<PathBuf>,
+    /// Build the new home's crate against the SDK in this git repository.
+    #[arg(long, value_name = "URL")]
+    sdk_git: Option<String>,
 }
 
 /// Flags override `MINITIA_*` environment variables, which override `minitia.toml`.
@@ -249,7 +256,7 @@ struct LocalnetUpArgs {
     #[arg(long = "l1.block-time", value_name = "DURATION", value_parser = config::parse_block_time, default_value = "1s")]
     l1_block_time: Duration,
     /// Minitia block time.
-    #[arg(long = "minitia.block-time", value_name = "DURATION", value_parser = config::parse_block_time, default_value = "1s")]
+    #[arg(long = "minitia.block-time", value_name = "DURATION", value_parser = config::parse_block_time, default_value = "500ms")]
     minitia_block_time: Duration,
     /// DA block time.
     #[arg(long = "da.block-time", value_name = "DURATION", value_parser = config::parse_block_time, default_value = "2s")]
@@ -321,6 +328,11 @@ fn new(args: NewArgs) -> eyre::Result<()> {
         vm: args.vm,
         bech32_prefix: args.bech32_prefix,
         fee_denom: args.fee_denom,
+        sdk: match (args.sdk_path, args.sdk_git) {
+            (Some(p), _) => home::SdkSource::Path(p),
+            (None, Some(g)) => home::SdkSource::Git(g),
+            (None, None) => home::SdkSource::BuiltFrom,
+        },
         ..HomeOptions::new(args.name)
     };
     println!("Creating minitia {} in {}", opts.name, path.display());
@@ -695,6 +707,8 @@ mod tests {
             bech32_prefix: "init".into(),
             fee_denom: "umin".into(),
             dev: false,
+            sdk_path: None,
+            sdk_git: None,
         };
         new(args).unwrap();
         let home = tmp.path().join("demo");
@@ -710,6 +724,8 @@ mod tests {
             bech32_prefix: "init".into(),
             fee_denom: "umin".into(),
             dev: true,
+            sdk_path: None,
+            sdk_git: None,
         })
         .unwrap();
         assert!(minitia_template::challenger::is_dev_chain(&genesis(

@@ -177,7 +177,10 @@ pub fn l1_app_with_engines(
     CosmosApp::new(
         config,
         vec![
-            Arc::new(crate::ophost::OphostModule::new(clock.clone())),
+            Arc::new(crate::ophost::OphostModule::new(
+                clock.clone(),
+                engines.clone(),
+            )),
             Arc::new(crate::bond::BondModule),
             Arc::new(crate::fraud::FraudModule::new(engines)),
         ],

@@ -344,9 +344,11 @@ struct Genesis {
 }
 
 /// The ophost module. It reads the node's clock only to answer `LastFinalizedOutput`
-/// (execution uses block time).
+/// (execution uses block time), and the L1's engine registry only to refuse a bridge whose
+/// metadata names an engine this L1 cannot judge.
 pub struct OphostModule {
     clock: Arc<dyn Clock>,
+    engines: Arc<dyn minitia_fraud_proofs::EngineRegistry>,
 }
 
 impl std::fmt::Debug for OphostModule {
@@ -356,9 +358,38 @@ impl std::fmt::Debug for OphostModule {
 }
 
 impl OphostModule {
-    /// The module; `clock` is the node's block-time source.
-    pub fn new(clock: Arc<dyn Clock>) -> Self {
-        Self { clock }
+    /// The module; `clock` is the node's block-time source, `engines` the fraud-proof
+    /// judge's registry.
+    pub fn new(
+        clock: Arc<dyn Clock>,
+        engines: Arc<dyn minitia_fraud_proofs::EngineRegistry>,
+    ) -> Self {
+        Self { clock, engines }
+    }
+
+    /// A bridge that registers an engine (`minitia_engine` in its metadata) asks to be judged
+    /// by fraud proofs: its engine must be one this L1 can re-execute, or nobody could ever
+    /// prove its outputs wrong. A bridge without it is a permissioned one (OPinit's: its
+    /// registered challenger deletes outputs).
+    fn check_engine_metadata(&self, metadata: &[u8]) -> ExecResult<()> {
+        let names_engine = serde_json::from_slice::<serde_json::Value>(metadata)
+            .is_ok_and(|v| v.get(minitia_fraud_proofs::METADATA_KEY).is_some());
+        if !names_engine {
+            return Ok(());
+        }
+        let refuse = |why: String| {
+            err(
+                code::INVALID_BRIDGE_METADATA,
+                format!(
+                    "{why}; register a known engine, or leave \"{}\" out of the metadata for a permissioned bridge: invalid bridge metadata",
+                    minitia_fraud_proofs::METADATA_KEY
+                ),
+            )
+        };
+        let spec =
+            minitia_fraud_proofs::EngineSpec::from_bridge_metadata(metadata).map_err(refuse)?;
+        self.engines.verifier(&spec).map_err(refuse)?;
+        Ok(())
     }
 
     fn update_response(
@@ -398,6 +429,7 @@ impl OphostModule {
                 format!("metadata length exceeds {MAX_METADATA_LEN}: invalid bridge metadata"),
             ));
         }
+        self.check_engine_metadata(&config.metadata)?;
         config.bridge_disabled = false;
         config.bridge_disabled_at = None;
         // The proposer's bond: bonded beforehand, or by the creator when it proposes itself.

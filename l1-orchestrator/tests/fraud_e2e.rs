@@ -561,3 +561,64 @@ async fn fraud_proofs_settle_on_the_l1() {
         "does not exist",
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bridge_is_refused_when_the_l1_cannot_judge_the_engine_it_names() {
+    let proposer = key(21);
+    let l1 = L1::start(&[&proposer]).await;
+    let create = |metadata: Vec<u8>| {
+        pack(
+            ophost::msg::CREATE_BRIDGE,
+            MsgCreateBridge {
+                creator: addr(&proposer),
+                config: Some(BridgeConfig {
+                    challenger: addr(&proposer),
+                    proposer: addr(&proposer),
+                    batch_info: Some(BatchInfo {
+                        submitter: addr(&proposer),
+                        chain_type: 1,
+                    }),
+                    submission_interval: Some(l1_orchestrator::proto::Duration::from_secs(60)),
+                    finalization_period: Some(l1_orchestrator::proto::Duration::from_secs(60)),
+                    submission_start_height: 1,
+                    metadata,
+                    ..Default::default()
+                }),
+            },
+        )
+    };
+    // An engine kind this L1's judge does not know: nobody could ever prove its outputs
+    // wrong, so it is refused and no bridge is created.
+    let mut unknown = minitia::spec();
+    unknown.kind = "minitia-wasm".into();
+    l1.tx(&proposer, vec![create(unknown.to_bridge_metadata())])
+        .await
+        .fails(
+            "ophost",
+            13,
+            "engine kind \"minitia-wasm\" is not known to this L1",
+        );
+    l1.tx(
+        &proposer,
+        vec![create(
+            br#"{"minitia_engine": {"kind": "cosmos"}}"#.to_vec(),
+        )],
+    )
+    .await
+    .fails("ophost", 13, "missing field `chain_id`");
+    // Without engine metadata it is a permissioned bridge (OPinit's own metadata is free).
+    let r = l1
+        .tx(&proposer, vec![create(b"{\"perm_channels\":[]}".to_vec())])
+        .await;
+    r.ok();
+    assert_eq!(r.event("create_bridge")["bridge_id"], "1");
+    // A kind the judge knows is accepted.
+    let r = l1
+        .tx(
+            &proposer,
+            vec![create(minitia::spec().to_bridge_metadata())],
+        )
+        .await;
+    r.ok();
+    assert_eq!(r.event("create_bridge")["bridge_id"], "2");
+}

@@ -307,7 +307,10 @@ impl Default for Timing {
     fn default() -> Self {
         Self {
             l1_block_time: Duration::from_millis(1000),
-            minitia_block_time: Duration::from_millis(1000),
+            // The node's own default (`[sequencer] block_time`).
+            minitia_block_time: minitia_template::config::NodeConfig::default()
+                .sequencer
+                .block_time,
             da_block_time: Duration::from_millis(2000),
         }
     }

@@ -87,6 +87,9 @@ pub struct MinitiaStatus {
     pub name: String,
     /// VM.
     pub vm: String,
+    /// How its outputs are settled: `fraud proofs (<engine kind>)` when the L1's judge knows
+    /// its engine and its bridge registers it, `permissioned` otherwise.
+    pub settlement: String,
     /// The chain.
     pub chain: ChainStatus,
     /// `eth_blockNumber` (EVM only).
@@ -531,6 +534,7 @@ pub async fn collect(home: &Path, m: &Manifest) -> Status {
             MinitiaStatus {
                 name: mi.name.clone(),
                 vm: mi.vm.clone(),
+                settlement: settlement(&mi.vm),
                 chain,
                 evm_block,
                 bridge,
@@ -848,9 +852,10 @@ pub fn summary(s: &Status) -> String {
     for m in &s.minitias {
         let _ = writeln!(
             o,
-            "  {} ({}, {}) height {}{} ({})",
+            "  {} ({}, {}, {}) height {}{} ({})",
             m.name,
             m.vm,
+            m.settlement,
             m.chain.chain_id,
             opt(m.chain.height),
             m.evm_block
@@ -934,4 +939,14 @@ pub fn summary(s: &Status) -> String {
         }
     }
     o
+}
+
+/// How the localnet's minitia of `vm` settles: its bridge registers the engine (see
+/// `up::bridge_metadata`), so outputs are judged by fraud proofs when the L1's registry can
+/// judge that engine.
+fn settlement(vm: &str) -> String {
+    match minitia_engines::registry().engine(vm) {
+        Ok(e) if e.judgeable() => format!("fraud proofs ({})", e.kind()),
+        _ => "permissioned".into(),
+    }
 }

@@ -108,6 +108,100 @@ pub struct HomeOptions {
     pub fee_denom: String,
     /// Mnemonic of the funded dev account; `None` uses [`DEV_MNEMONIC`].
     pub dev_mnemonic: Option<String>,
+    /// Where the generated crate finds the SDK.
+    pub sdk: SdkSource,
+}
+
+/// Where a new home's Cargo crate finds the Minitia SDK.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SdkSource {
+    /// The SDK source this binary was built from ([`sdk_source_dir`]), if it is still there.
+    #[default]
+    BuiltFrom,
+    /// A checkout of the SDK (the folder holding its workspace `Cargo.toml`).
+    Path(PathBuf),
+    /// A git repository of the SDK (cargo fetches it on the first build).
+    Git(String),
+}
+
+/// The SDK source this binary was built from: the workspace folder above `minitia-template`.
+pub fn sdk_source_dir() -> PathBuf {
+    template_crate_dir()
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// How a generated crate depends on the SDK.
+struct SdkDeps {
+    /// `Cargo.toml` placeholder → dependency value, one per SDK crate.
+    deps: Vec<(&'static str, String)>,
+    /// Where they come from, for a comment.
+    from: String,
+    /// The SDK folder, when it is local (its lock file is copied).
+    dir: Option<PathBuf>,
+}
+
+/// The `Cargo.toml` dependency values for the SDK's crates, or why `sdk` does not resolve.
+fn sdk_deps(sdk: &SdkSource) -> Result<SdkDeps, HomeError> {
+    const CRATES: [(&str, &str); 4] = [
+        ("@SDK_ENGINES@", "engines"),
+        ("@SDK_APP@", "app"),
+        ("@SDK_CORE@", "core"),
+        ("@SDK_TEMPLATE@", "minitia-template"),
+    ];
+    let from_dir = |dir: &Path, what: &str| -> Result<_, HomeError> {
+        let dir = dir.canonicalize().map_err(|e| {
+            HomeError::Invalid(format!(
+                "{what} {} cannot be read ({e}); pass --sdk-path with a checkout of the Minitia SDK, or --sdk-git with its repository",
+                dir.display()
+            ))
+        })?;
+        for (_, sub) in CRATES {
+            if !dir.join(sub).join("Cargo.toml").is_file() {
+                return Err(HomeError::Invalid(format!(
+                    "{what} {} is not the Minitia SDK (no {sub}/Cargo.toml); pass --sdk-path with a checkout of it, or --sdk-git with its repository",
+                    dir.display()
+                )));
+            }
+        }
+        let deps = CRATES
+            .iter()
+            .map(|(k, sub)| {
+                let p = toml::Value::String(dir.join(sub).display().to_string());
+                (*k, format!("{{ path = {p} }}"))
+            })
+            .collect();
+        Ok(SdkDeps {
+            deps,
+            from: format!("path {}", dir.display()),
+            dir: Some(dir),
+        })
+    };
+    match sdk {
+        SdkSource::BuiltFrom => from_dir(
+            &sdk_source_dir(),
+            "the SDK source this binary was built from,",
+        ),
+        SdkSource::Path(p) => from_dir(p, "--sdk-path"),
+        SdkSource::Git(url) => {
+            if url.trim().is_empty() {
+                return Err(HomeError::Invalid(
+                    "--sdk-git needs a repository URL".into(),
+                ));
+            }
+            let u = toml::Value::String(url.clone());
+            let deps = CRATES
+                .iter()
+                .map(|(k, _)| (*k, format!("{{ git = {u} }}")))
+                .collect();
+            Ok(SdkDeps {
+                deps,
+                from: format!("git {url}"),
+                dir: None,
+            })
+        }
+    }
 }
 
 impl HomeOptions {
@@ -118,6 +212,7 @@ impl HomeOptions {
             chain_id: format!("{name}-1"),
             name,
             vm: "move".into(),
+            sdk: SdkSource::default(),
             bech32_prefix: "init".into(),
             fee_denom: "umin".into(),
             dev_mnemonic: None,
@@ -393,12 +488,27 @@ fn write_home(
         .map_err(|e| HomeError::Invalid(format!("genesis json: {e}")))?;
     write_file(&config.genesis_path(dir), &(json + "\n"))?;
 
-    progress("writing the Cargo skeleton and README.md");
-    write_file(&dir.join("Cargo.toml"), &cargo_toml(&opts.name))?;
-    write_file(&dir.join("src").join("main.rs"), &main_rs(&opts.name))?;
-    // Start from the repository's lock file so the skeleton builds with the versions the
-    // repository is tested with; cargo adds the new package and prunes the rest.
-    if let Some(lock) = template_crate_dir().parent().map(|r| r.join("Cargo.lock")) {
+    progress("writing the Cargo crate (src/main.rs, an example module) and README.md");
+    let SdkDeps {
+        deps,
+        from: sdk_where,
+        dir: sdk_dir,
+    } = sdk_deps(&opts.sdk)?;
+    let mut cargo = SKELETON_CARGO
+        .replace("@NAME@", &opts.name)
+        .replace("@SDK_WHERE@", &sdk_where);
+    for (k, v) in deps {
+        cargo = cargo.replace(k, &v);
+    }
+    write_file(&dir.join("Cargo.toml"), &cargo)?;
+    write_file(
+        &dir.join("src").join("main.rs"),
+        &SKELETON_MAIN.replace("@NAME@", &opts.name),
+    )?;
+    write_file(&dir.join("src").join("counter.rs"), SKELETON_COUNTER)?;
+    // Start from the SDK's lock file so the crate builds with the versions the SDK is tested
+    // with (and reuses a shared target dir's artifacts); cargo adds the new package.
+    if let Some(lock) = sdk_dir.map(|d| d.join("Cargo.lock")) {
         if lock.is_file() {
             std::fs::copy(&lock, dir.join("Cargo.lock")).map_err(io_err(&lock))?;
         }
@@ -528,66 +638,9 @@ pub fn template_crate_dir() -> PathBuf {
         .unwrap_or_else(|| manifest.to_path_buf())
 }
 
-fn cargo_toml(name: &str) -> String {
-    let dep = toml::Value::String(template_crate_dir().display().to_string());
-    format!(
-        r#"# A node binary for the `{name}` minitia. Add your own modules under src/.
-[package]
-name = "{name}"
-version = "0.1.0"
-edition = "2021"
-publish = false
-
-[dependencies]
-minitia-template = {{ path = {dep} }}
-tokio = {{ version = "1", features = ["macros", "rt-multi-thread", "signal"] }}
-tracing-subscriber = {{ version = "0.3", features = ["env-filter", "fmt"] }}
-
-# Keeps this package out of any enclosing Cargo workspace.
-[workspace]
-"#
-    )
-}
-
-fn main_rs(name: &str) -> String {
-    format!(
-        r#"//! The `{name}` minitia node: `cargo run -- --home .` runs the chain of this home.
-
-use std::path::PathBuf;
-
-#[tokio::main]
-async fn main() {{
-    if let Err(e) = run().await {{
-        eprintln!("error: {{e}}");
-        std::process::exit(1);
-    }}
-}}
-
-async fn run() -> Result<(), Box<dyn std::error::Error>> {{
-    let mut home = PathBuf::from(".");
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {{
-        if arg == "--home" {{
-            home = args.next().ok_or("--home needs a directory")?.into();
-        }} else if let Some(dir) = arg.strip_prefix("--home=") {{
-            home = dir.into();
-        }} else {{
-            return Err(format!("unknown argument {{arg:?}}; usage: {name} [--home DIR]").into());
-        }}
-    }}
-    let config = minitia_template::config::NodeConfig::load(&home)?;
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log.level)?)
-        .init();
-    let shutdown = async {{
-        let _ = tokio::signal::ctrl_c().await;
-    }};
-    minitia_template::run::run_node(&home, &config, shutdown).await?;
-    Ok(())
-}}
-"#
-    )
-}
+const SKELETON_CARGO: &str = include_str!("../skeleton/Cargo.toml.in");
+const SKELETON_MAIN: &str = include_str!("../skeleton/src/main.rs");
+const SKELETON_COUNTER: &str = include_str!("../skeleton/src/counter.rs");
 
 fn home_readme(opts: &HomeOptions, path: &Path) -> String {
     format!(
@@ -603,7 +656,8 @@ Home of the `{name}` minitia (chain id `{chain_id}`, VM `{vm}`), created by `min
 | `keys/{{sequencer,proposer,executor,challenger}}.json` | operator accounts with their mnemonics — keep them secret |
 | `keys/dev.json` | **dev only**: the public CosmJS test mnemonic, funded with {dev} {denom} |
 | `data/` | chain data, created by `minitia start` |
-| `Cargo.toml`, `src/main.rs` | a node binary to extend with your own Rust code |
+| `Cargo.toml`, `src/main.rs` | this chain's own node binary: the SDK's node plus your modules |
+| `src/counter.rs` | an example module of your own: a Msg, a query and an event, with tests |
 
 Run the node:
 
@@ -611,7 +665,26 @@ Run the node:
 minitia start --home {path}
 ```
 
-or build your own binary from this folder: `cargo run -- --home .`
+or build your own binary from this folder: `cargo run -- --home .` (the same node with your
+modules; `--rpc.listen`, `--json-rpc.listen` and `--follow` as for `minitia start`).
+
+## Your own modules
+
+`src/counter.rs` is a module: it names its message type URLs (`/counter.v1.MsgIncrement`)
+and query paths (`/counter.v1.Query/Count`), says who signs each message, executes through a
+metered context over the chain's state (under its own key prefix, so the app hash commits to
+it) and emits events. To add one, write a type implementing `minitia_app::Module` and add it
+to the `with_modules(vec![...])` list in `src/main.rs`; `cargo test` runs its unit tests.
+Clients send its messages in ordinary Cosmos txs (CosmJS with the type in its registry) and
+query it with `abci_query`.
+
+**What custom modules mean for fraud proofs.** A fraud proof is judged by the L1
+re-executing the disputed block with the chain's engine. The L1 knows the SDK's engines
+(`none`, `evm`, `move`), not your modules, so it cannot judge a chain that adds any: such a
+chain must settle through a *permissioned* bridge, whose outputs the bridge's challenger
+can delete without a proof (as in Initia), and it must not register the engine kind of the
+VM it extends (the L1 would "prove" every block that uses your module wrong). Chains with
+no custom modules, run with `minitia start`, are judged permissionlessly.
 "#,
         name = opts.name,
         chain_id = opts.chain_id,
@@ -791,9 +864,15 @@ mod tests {
             .as_str()
             .unwrap();
         assert!(Path::new(dep).join("src/home.rs").exists(), "{dep}");
-        assert!(std::fs::read_to_string(home.join("src/main.rs"))
-            .unwrap()
-            .contains("minitia_template::run::run_node"));
+        let engines = parsed["dependencies"]["minitia-engines"]["path"]
+            .as_str()
+            .unwrap();
+        assert!(Path::new(engines).join("src/lib.rs").exists(), "{engines}");
+        let main = std::fs::read_to_string(home.join("src/main.rs")).unwrap();
+        assert!(main.contains("minitia_engines::registry()"), "{main}");
+        assert!(!main.contains("@NAME@"));
+        assert!(home.join("src/counter.rs").is_file());
+        assert!(home.join("Cargo.lock").is_file());
 
         // No overwrite, no leftovers.
         assert!(matches!(
