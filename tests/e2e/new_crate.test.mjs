@@ -168,11 +168,9 @@ async function counterThroughCosmJS(node) {
     const attr = Object.fromEntries(ev.attributes.map((a) => [a.key, a.value]));
     assert.deepEqual([attr.sender, attr.by, attr.count], [dev.address, "5", "5"]);
     assert.equal(await count(), 5n);
-    // A zero increment is refused and changes nothing.
+    // A zero increment is refused at admission (CheckTx runs the message) and changes nothing.
     const bad = { typeUrl: "/counter.v1.MsgIncrement", value: { sender: dev.address, by: 0n } };
-    const r2 = await signing.signAndBroadcast(dev.address, [bad], FEE);
-    assert.notEqual(r2.code, 0);
-    assert.match(r2.rawLog, /by must be at least 1/);
+    await assert.rejects(signing.signAndBroadcast(dev.address, [bad], FEE), /by must be at least 1/);
     assert.equal(await count(), 5n);
   } finally {
     signing.disconnect();
@@ -200,6 +198,11 @@ describe("a `minitia new` crate runs the chosen VM and its own module", () => {
     const { home, bin } = newCrate(tmp, "demoevm", "evm");
     const genesis = JSON.parse(readFileSync(join(home, "genesis.json"), "utf8"));
     assert.equal(genesis.app_state.minitia.vm, "evm");
+    // The example module's own unit tests pass in the generated crate.
+    const out = execFileSync("cargo", ["test", "--manifest-path", join(home, "Cargo.toml")], {
+      env: { ...process.env, CARGO_TARGET_DIR: targetDir() },
+    }).toString();
+    assert.match(out, /test result: ok\. 2 passed/);
     const node = new CrateNode(bin, home);
     nodes.push(node);
     await node.start();
@@ -233,7 +236,7 @@ describe("a `minitia new` crate runs the chosen VM and its own module", () => {
       const reader = new BinaryReader(r.value);
       reader.uint32();
       const data = JSON.parse(reader.string());
-      assert.match(data, /^0x[0-9a-f]{64}$/);
+      assert.match(data, /^0x[0-9a-f]{1,64}$/);
     } finally {
       tm.disconnect();
     }
