@@ -5,5 +5,6 @@
 //! crate is what the engine registry (`minitia-engines`) starts as the EVM engine's extra
 //! server.
 
+pub mod load;
 pub mod node;
 pub mod rpc;
