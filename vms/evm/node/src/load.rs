@@ -9,8 +9,14 @@
 //! (paced to `rate` tx/s if set) while one poller reads each new block's tx hashes. A tx's
 //! latency is from the start of the request that carried it to the poll that saw its block.
 //!
+//! With `erc20` the transfers are `transfer(address,uint256)` calls on a token the `key`
+//! account deploys first (the Solidity token `evm-bench` runs, with a constructor that credits
+//! the deployer) and hands out to the senders while funding them.
+//!
 //! It talks to the one URL it is given and stops by itself: after every accepted tx is seen
-//! in a block, or at the deadline (`timeout` from the start), whichever comes first.
+//! in a block, or at the deadline (`timeout` from the start), whichever comes first. After
+//! the timed phase it reads the receipts of the blocks that held the transfers and counts the
+//! ones that reverted.
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -29,6 +35,18 @@ use tokio::sync::watch;
 
 /// Gas of a plain value transfer.
 const TRANSFER_GAS: u64 = 21_000;
+/// Gas limit of an ERC-20 `transfer` (about 52k to a new holder).
+const ERC20_TRANSFER_GAS: u64 = 100_000;
+/// Gas limit of the token deployment.
+const DEPLOY_GAS: u64 = 2_000_000;
+/// Runtime code of the token `evm-bench` uses (Solidity source in `tests/js/contracts.mjs`).
+const TOKEN_RUNTIME_HEX: &str = include_str!("bin/token_runtime.hex");
+/// `transfer(address,uint256)`.
+const TRANSFER_SELECTOR: [u8; 4] = [0xa9, 0x05, 0x9c, 0xbb];
+/// `balanceOf(address)`.
+const BALANCE_OF_SELECTOR: [u8; 4] = [0x70, 0xa0, 0x82, 0x31];
+/// Storage index of the token's `balanceOf` mapping (its 5th state variable).
+const BALANCES_SLOT_INDEX: u8 = 4;
 /// How often the inclusion poller asks for the head.
 const POLL_EVERY: Duration = Duration::from_millis(20);
 
@@ -84,6 +102,8 @@ pub struct LoadConfig {
     pub seed: u64,
     /// Tx type of the transfers.
     pub tx_type: TxType,
+    /// ERC-20 `transfer` calls on a freshly deployed token instead of value transfers.
+    pub erc20: bool,
 }
 
 impl Default for LoadConfig {
@@ -99,6 +119,7 @@ impl Default for LoadConfig {
             timeout: Duration::from_secs(120),
             seed: 1,
             tx_type: TxType::Legacy,
+            erc20: false,
         }
     }
 }
@@ -135,6 +156,9 @@ pub enum LoadError {
         /// Amount each sender gets.
         needed: U256,
     },
+    /// The token was not deployed, or did not credit its deployer.
+    #[error("the ERC-20 token at {0:#x} was not deployed or holds no balance for the funder")]
+    TokenMissing(Address),
     /// The funding transfers were not all included before the deadline.
     #[error("funding txs not included within {0:?}; is the node producing blocks?")]
     FundingTimeout(Duration),
@@ -161,6 +185,8 @@ pub struct LoadReport {
     pub gas_price: u128,
     /// Tx type.
     pub tx_type: Option<TxType>,
+    /// The token the transfers called, if ERC-20.
+    pub token: Option<Address>,
     /// Senders.
     pub senders: usize,
     /// Transfers per sender.
@@ -185,6 +211,9 @@ pub struct LoadReport {
     pub unsent: usize,
     /// Accepted transfers seen in a block.
     pub included: usize,
+    /// Included transfers whose receipt says they failed (status 0), or whose receipt could
+    /// not be read.
+    pub reverted: usize,
     /// First request start to last answer.
     pub send_time: Duration,
     /// First request start to the poll that saw the last included transfer.
@@ -246,11 +275,12 @@ impl fmt::Display for LoadReport {
         };
         writeln!(
             f,
-            "evm-load: {} senders x {} = {} {} transfers, batch {}, concurrency {}, {rate}",
+            "evm-load: {} senders x {} = {} {} {}transfers, batch {}, concurrency {}, {rate}",
             self.senders,
             self.txs_per_sender,
             self.signed,
             self.tx_type.map_or("-".into(), |t| t.to_string()),
+            if self.token.is_some() { "ERC-20 " } else { "" },
             self.batch,
             self.concurrency,
         )?;
@@ -259,6 +289,9 @@ impl fmt::Display for LoadReport {
             "  endpoint          {} (chain id {}, gas price {})",
             self.rpc, self.chain_id, self.gas_price
         )?;
+        if let Some(t) = self.token {
+            writeln!(f, "  token             {t:#x}")?;
+        }
         writeln!(
             f,
             "  setup             funding {:.1?}, signing {:.1?} (not timed)",
@@ -287,6 +320,11 @@ impl fmt::Display for LoadReport {
             "  not included      {:>7}{}",
             self.accepted.saturating_sub(self.included),
             if self.timed_out { "  (timed out)" } else { "" }
+        )?;
+        writeln!(
+            f,
+            "  reverted          {:>7}  (of the included)",
+            self.reverted
         )?;
         writeln!(
             f,
@@ -460,25 +498,88 @@ struct Signer {
     tx_type: TxType,
 }
 
+/// A tx's destination and payload.
+struct Call {
+    to: Option<Address>,
+    value: U256,
+    input: Vec<u8>,
+    gas: u64,
+}
+
+impl Call {
+    fn value(to: Address, value: U256) -> Self {
+        Self {
+            to: Some(to),
+            value,
+            input: vec![],
+            gas: TRANSFER_GAS,
+        }
+    }
+
+    fn erc20_transfer(token: Address, to: Address, amount: U256) -> Self {
+        let mut input = TRANSFER_SELECTOR.to_vec();
+        input.extend_from_slice(&[0u8; 12]);
+        input.extend_from_slice(to.as_slice());
+        input.extend_from_slice(&amount.to_be_bytes::<32>());
+        Self {
+            to: Some(token),
+            value: U256::ZERO,
+            input,
+            gas: ERC20_TRANSFER_GAS,
+        }
+    }
+}
+
+/// Init code of the token: credits `supply` to `deployer` (the `balanceOf` slot), then returns
+/// the runtime code.
+fn token_init_code(deployer: &Address, supply: U256) -> Vec<u8> {
+    let runtime = hex::decode(TOKEN_RUNTIME_HEX.trim()).expect("token_runtime.hex is hex");
+    let slot = balance_slot(deployer);
+    const PREFIX: usize = 80;
+    let mut code = Vec::with_capacity(PREFIX + runtime.len());
+    code.push(0x7f); // PUSH32 supply
+    code.extend_from_slice(&supply.to_be_bytes::<32>());
+    code.push(0x7f); // PUSH32 slot
+    code.extend_from_slice(&slot.0);
+    code.push(0x55); // SSTORE
+    code.push(0x61); // PUSH2 len
+    code.extend_from_slice(&(runtime.len() as u16).to_be_bytes());
+    code.push(0x80); // DUP1
+    code.push(0x61); // PUSH2 offset
+    code.extend_from_slice(&(PREFIX as u16).to_be_bytes());
+    code.extend_from_slice(&[0x60, 0x00, 0x39]); // PUSH1 0, CODECOPY
+    code.extend_from_slice(&[0x60, 0x00, 0xf3]); // PUSH1 0, RETURN
+    debug_assert_eq!(code.len(), PREFIX);
+    code.extend_from_slice(&runtime);
+    code
+}
+
+fn balance_slot(holder: &Address) -> B256 {
+    let mut buf = [0u8; 64];
+    buf[12..32].copy_from_slice(holder.as_slice());
+    buf[63] = BALANCES_SLOT_INDEX;
+    keccak256(buf)
+}
+
 impl Signer {
-    fn transfer(&self, from: &Wallet, nonce: u64, to: Address, value: U256) -> SignedTx {
+    fn sign(&self, from: &Wallet, nonce: u64, call: Call) -> SignedTx {
         let raw = match self.tx_type {
             TxType::Legacy => from.legacy(
                 self.chain_id,
                 nonce,
-                Some(to),
-                value,
-                vec![],
-                TRANSFER_GAS,
+                call.to,
+                call.value,
+                call.input,
+                call.gas,
                 self.gas_price,
             ),
             TxType::Eip1559 => from.eip1559(
                 self.chain_id,
                 nonce,
-                Some(to),
-                value,
-                vec![],
-                TRANSFER_GAS,
+                call.to,
+                call.value,
+                call.input,
+                call.gas,
                 self.gas_price,
                 0,
             ),
@@ -556,12 +657,17 @@ pub async fn run(cfg: &LoadConfig) -> Result<LoadReport, LoadError> {
         .map(|i| sender(cfg.seed, i))
         .collect();
 
-    // Funding: each sender gets twice what its transfers can cost.
-    let value = U256::from(1u64);
-    let per_tx = U256::from(TRANSFER_GAS) * U256::from(gas_price) + value;
-    let needed = per_tx * U256::from(cfg.txs_per_sender) * U256::from(2u64) + U256::from(1000u64);
-    tracing::info!(senders = cfg.senders, %needed, "funding senders");
-    fund(&rpc, &signer, cfg, &senders, needed, deadline).await?;
+    // Funding: each sender gets twice what its transfers can cost (and twice the tokens).
+    let (value, gas) = if cfg.erc20 {
+        (U256::ZERO, ERC20_TRANSFER_GAS)
+    } else {
+        (U256::from(1u64), TRANSFER_GAS)
+    };
+    let per_tx = U256::from(gas) * U256::from(gas_price) + value;
+    let twice = U256::from(cfg.txs_per_sender) * U256::from(2u64);
+    let needed = per_tx * twice + U256::from(1000u64);
+    tracing::info!(senders = cfg.senders, %needed, erc20 = cfg.erc20, "funding senders");
+    let token = fund(&rpc, &signer, cfg, &senders, needed, twice, deadline).await?;
     let funding = start.elapsed();
 
     // Senders may have sent before (same seed against the same chain): start at their nonces.
@@ -569,10 +675,15 @@ pub async fn run(cfg: &LoadConfig) -> Result<LoadReport, LoadError> {
 
     tracing::info!(txs = cfg.senders * cfg.txs_per_sender, "signing");
     let t_sign = Instant::now();
-    let txs = sign_all(&signer, &senders, &nonces, cfg.txs_per_sender, value);
+    let call = |to: Address| match token {
+        Some(t) => Call::erc20_transfer(t, to, U256::from(1u64)),
+        None => Call::value(to, value),
+    };
+    let txs = sign_all(&signer, &senders, &nonces, cfg.txs_per_sender, &call);
     let requests = encode_requests(&txs, cfg.batch);
     let signing = t_sign.elapsed();
-    let index: HashMap<B256, usize> = txs.iter().enumerate().map(|(i, t)| (t.hash, i)).collect();
+    let index: Arc<HashMap<B256, usize>> =
+        Arc::new(txs.iter().enumerate().map(|(i, t)| (t.hash, i)).collect());
     drop(txs);
 
     let head = rpc.quantity("eth_blockNumber", json!([])).await? as u64;
@@ -582,7 +693,13 @@ pub async fn run(cfg: &LoadConfig) -> Result<LoadReport, LoadError> {
         "sending (timed from the first request)"
     );
     let (done_tx, done_rx) = watch::channel::<Option<usize>>(None);
-    let poller = tokio::spawn(poll_inclusions(rpc.clone(), head, index, done_rx, deadline));
+    let poller = tokio::spawn(poll_inclusions(
+        rpc.clone(),
+        head,
+        index.clone(),
+        done_rx,
+        deadline,
+    ));
     let t0 = Instant::now();
     let (sent, rejected, last_answer) = send_all(&rpc, cfg, requests, t0, deadline).await;
     let accepted = sent.iter().filter(|s| s.accepted).count();
@@ -601,11 +718,13 @@ pub async fn run(cfg: &LoadConfig) -> Result<LoadReport, LoadError> {
         }
     }
     latencies.sort();
+    let succeeded = succeeded(&rpc, &inclusion.block_numbers, &index, &sent).await;
     Ok(LoadReport {
         rpc: cfg.rpc.clone(),
         chain_id,
         gas_price,
         tx_type: Some(cfg.tx_type),
+        token,
         senders: cfg.senders,
         txs_per_sender: cfg.txs_per_sender,
         batch: cfg.batch,
@@ -618,23 +737,27 @@ pub async fn run(cfg: &LoadConfig) -> Result<LoadReport, LoadError> {
         unsent: sent.iter().filter(|s| s.at.is_none()).count(),
         rejected,
         included,
+        reverted: included.saturating_sub(succeeded),
         send_time: last_answer.saturating_duration_since(t0),
         include_time: last_seen.saturating_duration_since(t0),
         latencies,
-        blocks: inclusion.blocks,
+        blocks: inclusion.block_numbers.len(),
         max_block_txs: inclusion.max_block_txs,
         timed_out: included < accepted,
     })
 }
 
+/// Pays each sender `needed` (and, with `cfg.erc20`, deploys the token and hands each sender
+/// `tokens`) and waits until all of it is in blocks; returns the token.
 async fn fund(
     rpc: &Rpc,
     signer: &Signer,
     cfg: &LoadConfig,
     senders: &[Wallet],
     needed: U256,
+    tokens: U256,
     deadline: Instant,
-) -> Result<(), LoadError> {
+) -> Result<Option<Address>, LoadError> {
     let funder = cfg.funder.address();
     let first = rpc
         .quantity(
@@ -646,10 +769,29 @@ async fn fund(
         tx_type: TxType::Legacy,
         ..*signer
     };
-    let txs: Vec<SignedTx> = senders
-        .iter()
+    let mut calls = Vec::with_capacity(2 * senders.len() + 1);
+    let token = cfg.erc20.then(|| {
+        let supply = tokens * U256::from(senders.len()) * U256::from(2u64);
+        calls.push(Call {
+            to: None,
+            value: U256::ZERO,
+            input: token_init_code(&funder, supply),
+            gas: DEPLOY_GAS,
+        });
+        funder.create(first)
+    });
+    calls.extend(senders.iter().map(|s| Call::value(s.address(), needed)));
+    if let Some(t) = token {
+        calls.extend(
+            senders
+                .iter()
+                .map(|s| Call::erc20_transfer(t, s.address(), tokens)),
+        );
+    }
+    let txs: Vec<SignedTx> = calls
+        .into_iter()
         .enumerate()
-        .map(|(i, s)| funding.transfer(&cfg.funder, first + i as u64, s.address(), needed))
+        .map(|(i, c)| funding.sign(&cfg.funder, first + i as u64, c))
         .collect();
     // In nonce order over one connection, so no funding tx waits on a gap.
     for (c, chunk) in txs.chunks(cfg.batch).enumerate() {
@@ -667,7 +809,7 @@ async fn fund(
             });
         }
     }
-    let want = first + senders.len() as u64;
+    let want = first + txs.len() as u64;
     loop {
         let mined = rpc
             .quantity(
@@ -676,13 +818,72 @@ async fn fund(
             )
             .await? as u64;
         if mined >= want {
-            return Ok(());
+            break;
         }
         if Instant::now() >= deadline {
             return Err(LoadError::FundingTimeout(cfg.timeout));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    if let (Some(t), Some(last)) = (token, senders.last()) {
+        // A failed deployment leaves transfers to a codeless address that succeed; the last
+        // sender's balance shows the token works.
+        let mut input = BALANCE_OF_SELECTOR.to_vec();
+        input.extend_from_slice(&[0u8; 12]);
+        input.extend_from_slice(last.address().as_slice());
+        let v = rpc
+            .call(
+                "eth_call",
+                json!([{"to": format!("{t:#x}"), "data": hex0x(&input)}, "latest"]),
+            )
+            .await?;
+        let balance = v
+            .as_str()
+            .and_then(|s| U256::from_str_radix(s.trim_start_matches("0x"), 16).ok())
+            .unwrap_or_default();
+        if balance < tokens {
+            return Err(LoadError::TokenMissing(t));
+        }
+    }
+    Ok(token)
+}
+
+/// Of the accepted txs in `blocks`, how many have a receipt with status 1.
+async fn succeeded(
+    rpc: &Rpc,
+    blocks: &[u64],
+    index: &HashMap<B256, usize>,
+    sent: &[Sent],
+) -> usize {
+    let mut ok = 0;
+    for chunk in blocks.chunks(8) {
+        let answers = match rpc
+            .batch(
+                "eth_getBlockReceipts",
+                chunk.iter().map(|n| json!([format!("{n:#x}")])),
+            )
+            .await
+        {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(error = %e, "eth_getBlockReceipts");
+                continue;
+            }
+        };
+        for receipts in answers.into_iter().flatten() {
+            for r in receipts.as_array().into_iter().flatten() {
+                let ours = r["transactionHash"]
+                    .as_str()
+                    .and_then(|h| h.parse::<B256>().ok())
+                    .and_then(|h| index.get(&h))
+                    .is_some_and(|i| sent[*i].accepted);
+                if ours && r["status"] == json!("0x1") {
+                    ok += 1;
+                }
+            }
+        }
+    }
+    ok
 }
 
 async fn nonces(rpc: &Rpc, senders: &[Wallet], batch: usize) -> Result<Vec<u64>, LoadError> {
@@ -709,13 +910,14 @@ async fn nonces(rpc: &Rpc, senders: &[Wallet], batch: usize) -> Result<Vec<u64>,
 
 /// Every transfer, nonce round by nonce round (round `j` holds each sender's `j`-th tx), so
 /// the requests in flight together carry consecutive nonces of many senders. Each sender pays
-/// the next one, which keeps the state the run touches to the senders. Signed on all cores.
+/// the next one (`call` of the payee), which keeps the state the run touches to the senders.
+/// Signed on all cores.
 fn sign_all(
     signer: &Signer,
     senders: &[Wallet],
     nonces: &[u64],
     per_sender: usize,
-    value: U256,
+    call: &(dyn Fn(Address) -> Call + Sync),
 ) -> Vec<SignedTx> {
     let n = senders.len();
     let total = n * per_sender;
@@ -731,7 +933,7 @@ fn sign_all(
                         .map(|k| {
                             let (round, i) = (k / n, k % n);
                             let to = senders[(i + 1) % n].address();
-                            signer.transfer(&senders[i], nonces[i] + round as u64, to, value)
+                            signer.sign(&senders[i], nonces[i] + round as u64, call(to))
                         })
                         .collect::<Vec<_>>()
                 })
@@ -811,7 +1013,8 @@ async fn send_all(
 struct Inclusions {
     /// Tx index -> when its block was first seen.
     seen: HashMap<usize, Instant>,
-    blocks: usize,
+    /// Blocks holding at least one of the txs.
+    block_numbers: Vec<u64>,
     max_block_txs: usize,
 }
 
@@ -820,7 +1023,7 @@ struct Inclusions {
 async fn poll_inclusions(
     rpc: Rpc,
     mut head: u64,
-    index: HashMap<B256, usize>,
+    index: Arc<HashMap<B256, usize>>,
     done: watch::Receiver<Option<usize>>,
     deadline: Instant,
 ) -> Inclusions {
@@ -852,7 +1055,7 @@ async fn poll_inclusions(
             let seen_at = Instant::now();
             match blocks {
                 Ok(blocks) => {
-                    for b in blocks {
+                    for (n, b) in (head + 1..).zip(blocks) {
                         let Ok(b) = b else { continue };
                         let mut ours = 0;
                         for h in b["transactions"].as_array().into_iter().flatten() {
@@ -867,7 +1070,7 @@ async fn poll_inclusions(
                             ours += 1;
                         }
                         if ours > 0 {
-                            inc.blocks += 1;
+                            inc.block_numbers.push(n);
                             inc.max_block_txs = inc.max_block_txs.max(ours);
                         }
                     }

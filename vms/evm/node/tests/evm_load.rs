@@ -1,5 +1,6 @@
-//! The load generator against a spawned dev node: every transfer it signs is accepted and
-//! included, its counts add up, and the chain agrees (each sender's nonce moved by its txs).
+//! The load generator against a spawned dev node: every transfer it signs (value transfers
+//! and ERC-20 calls) is accepted, included and succeeds, its counts add up, and the chain
+//! agrees (each sender's nonce moved by its txs).
 
 use std::{
     path::Path,
@@ -85,6 +86,7 @@ fn assert_all_included(r: &LoadReport, total: usize) {
     assert_eq!(r.rejected_total(), 0, "{r}");
     assert_eq!(r.unsent, 0, "{r}");
     assert_eq!(r.included, total, "{r}");
+    assert_eq!(r.reverted, 0, "{r}");
     assert_eq!(r.latencies.len(), total, "{r}");
     assert!(!r.timed_out, "{r}");
     assert!(r.blocks >= 1 && r.max_block_txs <= total, "{r}");
@@ -134,5 +136,17 @@ async fn every_signed_transfer_is_accepted_and_included() {
     assert_all_included(&second, senders * per_sender);
     for i in 0..senders as u64 {
         assert_eq!(nonce(&url, &sender(7, i)).await, 2 * per_sender as u64);
+    }
+
+    // ERC-20 transfers on a token the funder deploys, from fresh senders.
+    cfg.erc20 = true;
+    cfg.seed = 8;
+    cfg.batch = 4;
+    cfg.rate = 0.0;
+    let third = run(&cfg).await.unwrap();
+    assert!(third.token.is_some());
+    assert_all_included(&third, senders * per_sender);
+    for i in 0..senders as u64 {
+        assert_eq!(nonce(&url, &sender(8, i)).await, per_sender as u64);
     }
 }

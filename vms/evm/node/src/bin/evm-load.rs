@@ -4,7 +4,8 @@
 //!
 //! Against a dev node:
 //! `minitia-evm init-dev --home H --block-time 500ms --fund 0xADDR=AMOUNT`,
-//! `minitia-evm start --home H`, then `evm-load --rpc http://127.0.0.1:8545 --key HEX`.
+//! `minitia-evm start --home H`, then `evm-load --rpc http://127.0.0.1:8545 --key HEX`
+//! (add `--erc20` for token transfers).
 
 use std::time::Duration;
 
@@ -48,6 +49,9 @@ struct Cli {
     /// Tx type: legacy (EIP-155) or eip1559.
     #[arg(long, default_value = "legacy")]
     tx_type: TxType,
+    /// ERC-20 `transfer` calls on a token deployed by --key, instead of value transfers.
+    #[arg(long)]
+    erc20: bool,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -75,6 +79,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         timeout: Duration::from_secs(cli.timeout),
         seed: cli.seed,
         tx_type: cli.tx_type,
+        erc20: cli.erc20,
     };
     let rt = tokio::runtime::Runtime::new()?;
     let report = rt.block_on(run(&cfg))?;
