@@ -7,10 +7,10 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, isAbsolute, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+
+import { DEV_MNEMONIC, freePort, minitiaBin, sleep } from "./common.mjs";
 
 import { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
 import {
@@ -22,32 +22,12 @@ import {
 } from "@cosmjs/stargate";
 import { TxRaw } from "cosmjs-types/cosmos/tx/v1beta1/tx.js";
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const DEV_MNEMONIC =
-  "notice oak worry limit wrap speak medal online prefer cluster roof addict wrist behave treat actual wasp year salad speed social layer crew genius";
 const PREFIX = "init";
 const DENOM = "umin";
 const FEE = { amount: [{ denom: DENOM, amount: "2000" }], gas: "200000" };
 
-function minitiaBin() {
-  if (process.env.MINITIA_BIN) return process.env.MINITIA_BIN;
-  const target = process.env.CARGO_TARGET_DIR ?? "target";
-  const dir = isAbsolute(target) ? target : join(REPO, target);
-  return join(dir, "debug", "minitia");
-}
 
-function freePort() {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.on("error", fail);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => ok(port));
-    });
-  });
-}
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** A node started in a fresh temp home; `stop()` kills it and removes the home. */
 class Node {

@@ -10,39 +10,20 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, isAbsolute, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+
+import { DEV_MNEMONIC, freePort, minitiaBin, sleep, targetDir } from "./common.mjs";
 
 import { DirectSecp256k1HdWallet, Registry } from "@cosmjs/proto-signing";
 import { QueryClient, SigningStargateClient, defaultRegistryTypes } from "@cosmjs/stargate";
 import { Tendermint37Client } from "@cosmjs/tendermint-rpc";
 import { BinaryReader, BinaryWriter } from "cosmjs-types/binary.js";
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const DEV_MNEMONIC =
-  "notice oak worry limit wrap speak medal online prefer cluster roof addict wrist behave treat actual wasp year salad speed social layer crew genius";
 const FEE = { amount: [{ denom: "umin", amount: "2000" }], gas: "200000" };
 
-const targetDir = () => {
-  const target = process.env.CARGO_TARGET_DIR ?? "target";
-  return isAbsolute(target) ? target : join(REPO, target);
-};
-const minitiaBin = () => process.env.MINITIA_BIN ?? join(targetDir(), "debug", "minitia");
 
-function freePort() {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.on("error", fail);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => ok(port));
-    });
-  });
-}
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // The example module's protobuf messages, as a team would hand them to CosmJS.
 const MsgIncrement = {
