@@ -366,6 +366,19 @@ fn new(args: NewArgs) -> eyre::Result<()> {
         "Mnemonics are in {}/keys/ — keep that folder secret.",
         created.path.display()
     );
+    let registry = minitia_engines::registry();
+    let engine = registry.engine(&opts.vm)?;
+    match engine.available() {
+        Err(e) => println!("Note: {e}; `minitia start` refuses this home until it is."),
+        Ok(()) => println!(
+            "Engine: {} — {}. Its bridge can register engine kind {} so the L1 judges its outputs \
+             by fraud proofs; adding your own modules to the crate in this home makes it a \
+             permissioned chain (see its README).",
+            engine.vm(),
+            engine.about(),
+            engine.kind()
+        ),
+    }
     println!("Next: minitia start --home {}", created.path.display());
     Ok(())
 }
