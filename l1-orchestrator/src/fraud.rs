@@ -186,13 +186,16 @@ impl FraudModule {
         let denom = bond::params(ctx)?.denom;
         let resp = match verdict {
             Verdict::Fault(fault) => {
+                // The guilty one is whoever proposed the proven output, even if the bridge
+                // has another proposer by now.
+                let proposer = ophost::output_proposer(ctx, m.bridge_id, m.output_index)?
+                    .ok_or_else(|| {
+                        ExecError::Fatal(minitia_core::EngineError::Invariant(format!(
+                            "output {} of bridge {} has no recorded proposer",
+                            m.output_index, m.bridge_id
+                        )))
+                    })?;
                 let deleted = ophost::delete_outputs_from(ctx, m.bridge_id, m.output_index)?;
-                let proposer = Address::parse(&config.proposer, &prefix).map_err(|e| {
-                    ExecError::Fatal(minitia_core::EngineError::Invariant(format!(
-                        "bridge {} proposer {:?} is not an address: {e}",
-                        m.bridge_id, config.proposer
-                    )))
-                })?;
                 let s = bond::slash(ctx, &proposer, Some(&challenger), CHALLENGER_REWARD_PERCENT)?;
                 let what = describe(&fault);
                 ctx.emit(
@@ -200,7 +203,7 @@ impl FraudModule {
                         .attr("bridge_id", m.bridge_id.to_string())
                         .attr("output_index", m.output_index.to_string())
                         .attr("challenger", &m.challenger)
-                        .attr("proposer", &config.proposer)
+                        .attr("proposer", proposer.to_bech32(&prefix))
                         .attr("fault", &what)
                         .attr("deleted_outputs", deleted.to_string())
                         .attr("slashed", format!("{}{denom}", s.total))

@@ -163,6 +163,9 @@ const PAIR_BY_L1: &[u8] = b"ophost/pair_l1/";
 const PAIR_BY_L2: &[u8] = b"ophost/pair_l2/";
 const OUTPUT: &[u8] = b"ophost/output/";
 const NEXT_OUTPUT: &[u8] = b"ophost/next_output/";
+/// The account that proposed each output (OPinit's `Output` has no such field): the one a
+/// proven fault in that output slashes, whoever proposes for the bridge by then.
+const OUTPUT_PROPOSER: &[u8] = b"ophost/output_proposer/";
 const PROVEN: &[u8] = b"ophost/proven/";
 const BATCH_INFO: &[u8] = b"ophost/batch_info/";
 const BATCH_INFO_N: &[u8] = b"ophost/batch_info_n/";
@@ -245,9 +248,22 @@ pub fn delete_outputs_from(ctx: &mut Ctx<'_>, bridge_id: u64, from: u64) -> Exec
     }
     for i in from..next {
         ctx.delete(k2(OUTPUT, bridge_id, &i.to_be_bytes()))?;
+        ctx.delete(k2(OUTPUT_PROPOSER, bridge_id, &i.to_be_bytes()))?;
     }
     set_u64(ctx, k(NEXT_OUTPUT, bridge_id), from)?;
     Ok(next - from)
+}
+
+/// The account that proposed output `index` of `bridge_id` (recorded at proposal), or `None`
+/// for an output that does not exist.
+pub fn output_proposer(
+    ctx: &mut Ctx<'_>,
+    bridge_id: u64,
+    index: u64,
+) -> ExecResult<Option<Address>> {
+    Ok(ctx
+        .get(&k2(OUTPUT_PROPOSER, bridge_id, &index.to_be_bytes()))?
+        .and_then(|b| Address::from_slice(&b)))
 }
 
 fn authority(ctx: &mut Ctx<'_>) -> ExecResult<Address> {
@@ -530,6 +546,10 @@ impl OphostModule {
             k2(OUTPUT, m.bridge_id, &index.to_be_bytes()),
             out.encode_to_vec(),
         )?;
+        ctx.set(
+            k2(OUTPUT_PROPOSER, m.bridge_id, &index.to_be_bytes()),
+            proposer.as_bytes().to_vec(),
+        )?;
         ctx.emit(
             Event::new("propose_output")
                 .attr("proposer", &m.proposer)
@@ -581,10 +601,7 @@ impl OphostModule {
                 ),
             ));
         }
-        for i in m.output_index..next {
-            ctx.delete(k2(OUTPUT, m.bridge_id, &i.to_be_bytes()))?;
-        }
-        set_u64(ctx, k(NEXT_OUTPUT, m.bridge_id), m.output_index)?;
+        delete_outputs_from(ctx, m.bridge_id, m.output_index)?;
         ctx.emit(
             Event::new("delete_output")
                 .attr("challenger", &m.challenger)

@@ -333,7 +333,8 @@ async fn fraud_proofs_settle_on_the_l1() {
     let root_at = |h: u64| output_root(1, &storage_root, &hash(&chain.header(h))).0;
 
     let (proposer, honest, reckless, user) = (key(11), key(12), key(13), key(14));
-    let l1 = L1::start(&[&proposer, &honest, &reckless, &user]).await;
+    let successor = key(15);
+    let l1 = L1::start(&[&proposer, &honest, &reckless, &user, &successor]).await;
     // The bridge registers the minitia's engine in its metadata.
     let spec = minitia::spec();
     let r = l1
@@ -468,6 +469,36 @@ async fn fraud_proofs_settle_on_the_l1() {
     let honest_balance = l1.balance(&addr(&honest)).await;
     let proposer_bond = l1.bonded(&addr(&proposer)).await;
     assert_eq!(proposer_bond, MIN_BOND);
+    // The bridge changes hands before the fault is proven: the guilty one is still the
+    // account that proposed output 2, not whoever proposes for the bridge by then.
+    l1.tx(
+        &successor,
+        vec![pack(
+            bond::MSG_BOND,
+            bond::MsgBond {
+                bonder: addr(&successor),
+                amount: Some(ProtoCoin {
+                    denom: DENOM.into(),
+                    amount: MIN_BOND.to_string(),
+                }),
+            },
+        )],
+    )
+    .await
+    .ok();
+    let update_proposer = |signer: &SigningKey, new: &SigningKey| {
+        pack(
+            ophost::msg::UPDATE_PROPOSER,
+            MsgUpdateProposer {
+                authority: addr(signer),
+                bridge_id: bridge,
+                new_proposer: addr(new),
+            },
+        )
+    };
+    l1.tx(&proposer, vec![update_proposer(&proposer, &successor)])
+        .await
+        .ok();
     let r = l1
         .tx(&honest, vec![submit(&honest, bridge, 2, bytes)])
         .await;
@@ -480,7 +511,13 @@ async fn fraud_proofs_settle_on_the_l1() {
     assert_eq!(ev["reward"], format!("{}{DENOM}", MIN_BOND / 2));
     assert_eq!(ev["burned"], format!("{}{DENOM}", MIN_BOND - MIN_BOND / 2));
     assert_eq!(l1.outputs(bridge).await, vec![(1, 2)]);
+    assert_eq!(ev["proposer"], addr(&proposer));
     assert_eq!(l1.bonded(&addr(&proposer)).await, 0);
+    assert_eq!(
+        l1.bonded(&addr(&successor)).await,
+        MIN_BOND,
+        "the innocent successor keeps its bond"
+    );
     assert_eq!(
         l1.balance(&addr(&honest)).await,
         honest_balance + MIN_BOND / 2
@@ -488,21 +525,9 @@ async fn fraud_proofs_settle_on_the_l1() {
     assert_eq!(l1.bonded(&addr(&honest)).await, MIN_BOND);
     assert_eq!(l1.supply().await, supply - (MIN_BOND - MIN_BOND / 2));
 
-    // The slashed proposer cannot re-propose until it bonds again.
+    // The slashed proposer cannot be made the bridge's proposer again until it bonds again.
     let r = l1
-        .tx(
-            &proposer,
-            vec![pack(
-                ophost::msg::PROPOSE_OUTPUT,
-                MsgProposeOutput {
-                    proposer: addr(&proposer),
-                    bridge_id: bridge,
-                    output_index: 2,
-                    l2_block_number: 6,
-                    output_root: root_at(6).to_vec(),
-                },
-            )],
-        )
+        .tx(&successor, vec![update_proposer(&successor, &proposer)])
         .await;
     r.fails("bond", bond::code::INSUFFICIENT_BOND, "insufficient bond");
 
