@@ -826,6 +826,10 @@ fn perturbation_fast_mode_loses_nothing_and_raises_no_false_challenge() {
         let claimed = wait_until(Duration::from_secs(60), || {
             match bridge_cli(&net.minitia_home, &["claim", "--from", "dev", &seq]) {
                 Ok(_) => true,
+                // An earlier attempt of this loop gave up waiting for inclusion (a loaded
+                // machine) and its tx landed afterwards: that is our claim. A double payment
+                // would still show in the supply and escrow checks below.
+                Err(e) if !last.is_empty() && e.contains("was already paid out") => true,
                 Err(e) => {
                     last = e;
                     false
