@@ -24,7 +24,9 @@
 use std::{future::Future, net::SocketAddr, path::Path, pin::Pin, sync::Arc};
 
 use minitia_app::{AppConfig, ChainApp, EngineDef, Module, NativeToken};
-use minitia_fraud_proofs::{EngineRegistry, EngineSpec, EngineVerifier, ProofVerifier};
+use minitia_fraud_proofs::{
+    EngineRegistry, EngineSpec, EngineVerifier, ProofVerifier, RegistryError,
+};
 use minitia_template::{
     challenger::ChallengerOptions,
     config::NodeConfig,
@@ -505,20 +507,22 @@ impl Registry {
 
 /// The L1's judge: the engine a bridge's metadata names builds the verifier.
 impl EngineRegistry for Registry {
-    fn verifier(&self, spec: &EngineSpec) -> Result<Box<dyn ProofVerifier>, String> {
-        let known: Vec<_> = self
-            .engines
-            .iter()
-            .filter(|e| e.judgeable())
-            .map(|e| e.kind())
-            .collect();
-        let engine = self.by_kind(&spec.kind).ok_or_else(|| {
-            format!(
-                "engine kind {:?} is not known to this L1 (known: {known:?}); register it in the L1's engine registry",
-                spec.kind
-            )
-        })?;
-        engine.verifier(spec).map_err(|e| e.to_string())
+    fn verifier(&self, spec: &EngineSpec) -> Result<Box<dyn ProofVerifier>, RegistryError> {
+        let engine = self
+            .by_kind(&spec.kind)
+            .ok_or_else(|| RegistryError::UnknownKind {
+                kind: spec.kind.clone(),
+                known: self
+                    .engines
+                    .iter()
+                    .filter(|e| e.judgeable())
+                    .map(|e| e.kind().to_string())
+                    .collect(),
+            })?;
+        engine.verifier(spec).map_err(|e| RegistryError::Unusable {
+            kind: spec.kind.clone(),
+            reason: e.to_string(),
+        })
     }
 }
 
@@ -604,7 +608,8 @@ mod tests {
     #[test]
     fn the_bank_only_test_kind_is_not_judged_by_the_product_registry() {
         let e = registry().verifier(&spec("cosmos")).err().unwrap();
-        assert!(e.contains("not known to this L1"), "{e}");
+        assert!(matches!(e, RegistryError::UnknownKind { .. }), "{e}");
+        assert!(e.to_string().contains("not known to this L1"), "{e}");
     }
 
     #[test]

@@ -73,10 +73,32 @@ impl<E: ExecutionEngine> ProofVerifier for EngineVerifier<E> {
     }
 }
 
+/// Why a registry has no verifier for a bridge's engine.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistryError {
+    /// No engine of that kind in this registry.
+    #[error("engine kind {kind:?} is not known to this L1 (known: {known:?}); register it in the L1's engine registry")]
+    UnknownKind {
+        /// The kind the bridge registered.
+        kind: String,
+        /// The kinds this registry judges.
+        known: Vec<String>,
+    },
+    /// The kind is known but cannot judge this bridge (bad parameters in its spec, or an
+    /// engine that cannot be judged).
+    #[error("engine kind {kind:?} cannot judge this bridge: {reason}")]
+    Unusable {
+        /// The kind the bridge registered.
+        kind: String,
+        /// Why.
+        reason: String,
+    },
+}
+
 /// Turns an [`EngineSpec`] into a verifier.
 pub trait EngineRegistry: Send + Sync {
     /// The verifier for `spec`, or why this node cannot judge that engine.
-    fn verifier(&self, spec: &EngineSpec) -> Result<Box<dyn ProofVerifier>, String>;
+    fn verifier(&self, spec: &EngineSpec) -> Result<Box<dyn ProofVerifier>, RegistryError>;
 }
 
 /// Makes a verifier for a spec of one engine kind.
@@ -129,14 +151,16 @@ impl EngineSet {
 }
 
 impl EngineRegistry for EngineSet {
-    fn verifier(&self, spec: &EngineSpec) -> Result<Box<dyn ProofVerifier>, String> {
+    fn verifier(&self, spec: &EngineSpec) -> Result<Box<dyn ProofVerifier>, RegistryError> {
         match self.makers.get(&spec.kind) {
-            Some(make) => make(spec),
-            None => Err(format!(
-                "engine kind {:?} is not known to this L1 (known: {:?}); register it in the L1's engine registry",
-                spec.kind,
-                self.makers.keys().collect::<Vec<_>>()
-            )),
+            Some(make) => make(spec).map_err(|reason| RegistryError::Unusable {
+                kind: spec.kind.clone(),
+                reason,
+            }),
+            None => Err(RegistryError::UnknownKind {
+                kind: spec.kind.clone(),
+                known: self.makers.keys().cloned().collect(),
+            }),
         }
     }
 }
@@ -179,13 +203,18 @@ mod tests {
     #[test]
     fn registries_know_their_kinds() {
         let e = EngineSet::new().verifier(&spec("cosmos")).err().unwrap();
-        assert!(e.contains("\"cosmos\" is not known"), "{e}");
+        assert!(matches!(&e, RegistryError::UnknownKind { kind, .. } if kind == "cosmos"));
+        assert!(e.to_string().contains("\"cosmos\" is not known"), "{e}");
         let set = EngineSet::new().with("bank-only", |s: &EngineSpec| {
             Ok(minitia_app::CosmosApp::new(s.app_config()?, vec![]))
         });
         assert!(set.verifier(&spec("bank-only")).is_ok());
         assert!(set.verifier(&spec("cosmos")).is_err());
         let e = set.verifier(&spec("move")).err().unwrap();
-        assert!(e.contains("bank-only"), "{e}");
+        assert!(e.to_string().contains("bank-only"), "{e}");
+        let mut bad = spec("bank-only");
+        bad.chain_id = "no spaces allowed".into();
+        let e = set.verifier(&bad).err().unwrap();
+        assert!(matches!(e, RegistryError::Unusable { .. }), "{e}");
     }
 }

@@ -70,7 +70,8 @@ mod verify;
 #[cfg(feature = "prover")]
 pub use build::{build_proof, BuildError, BuiltProof, RecordingView};
 pub use engines::{
-    EngineMaker, EngineRegistry, EngineSet, EngineSpec, EngineVerifier, ProofVerifier, METADATA_KEY,
+    EngineMaker, EngineRegistry, EngineSet, EngineSpec, EngineVerifier, ProofVerifier,
+    RegistryError, METADATA_KEY,
 };
 pub use minitia_store::{Witness, WitnessError};
 pub use proof::{FraudProof, ProofDecodeError, MAX_PROOF_BYTES, PROOF_VERSION};

@@ -9,7 +9,8 @@
 //! - **Which engine**: the bridge's metadata names it ([`EngineSpec`], key
 //!   [`minitia_fraud_proofs::METADATA_KEY`]), set by the creator at `MsgCreateBridge`; a
 //!   bridge without one cannot be challenged ([`code::NO_ENGINE`]). The node's
-//!   [`EngineRegistry`] turns the spec into a verifier (built in: `cosmos`).
+//!   [`EngineRegistry`] turns the spec into a verifier (the `minitia-l1` binary judges with
+//!   `minitia_engines::registry`; a library L1 started without one judges no engine).
 //! - **The anchor**: the output's root, its `l2_block_number`, and the previous output's
 //!   `l2_block_number` (the first block this output is the first to commit).
 //! - **Fault proven**: the output and every later one are deleted (what `MsgDeleteOutput`

@@ -404,7 +404,9 @@ impl OphostModule {
         };
         let spec =
             minitia_fraud_proofs::EngineSpec::from_bridge_metadata(metadata).map_err(refuse)?;
-        self.engines.verifier(&spec).map_err(refuse)?;
+        self.engines
+            .verifier(&spec)
+            .map_err(|e| refuse(e.to_string()))?;
         Ok(())
     }
 
