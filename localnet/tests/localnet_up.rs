@@ -194,7 +194,10 @@ fn up_serves_the_documented_endpoints_and_down_leaves_nothing() {
     assert_eq!(first["healthy"], true, "{first:#}");
     assert_eq!(first["minitias"][0]["bridge"]["bridge_id"], bridge_id);
     // Its bridge registers the EVM engine, which the L1 judges: settled by fraud proofs.
-    assert_eq!(first["minitias"][0]["settlement"], "fraud proofs (minitia-evm)");
+    assert_eq!(
+        first["minitias"][0]["settlement"],
+        "fraud proofs (minitia-evm)"
+    );
     assert!(wait_until(Duration::from_secs(20), || {
         let s: serde_json::Value =
             serde_json::from_str(&http_get(&format!("{status_url}/status"))).unwrap();
