@@ -496,7 +496,22 @@ impl TxSubmitter {
     /// chain's refusal otherwise.
     async fn landed_earlier(&self, sent: &[Hash32]) -> Option<Result<SubmittedTx, SubmitError>> {
         for h in sent {
-            if let Ok(Some(t)) = self.chain.tx(*h).await {
+            // A lookup that fails (the node busy, a block being stored) is asked again: taking
+            // it for "not landed" would send the work a second time.
+            let mut found = None;
+            for delay in [0u64, 200, 500, 1000] {
+                tokio::time::sleep(Duration::from_millis(delay)).await;
+                match self.chain.tx(*h).await {
+                    Ok(t) => {
+                        found = t;
+                        break;
+                    }
+                    Err(e) => {
+                        tracing::debug!(tx = %h, error = %e, "looking up an earlier attempt");
+                    }
+                }
+            }
+            if let Some(t) = found {
                 tracing::info!(chain = %self.cfg.chain_id, signer = %self.address, tx = %h, "an earlier attempt of this tx landed late");
                 return Some(if t.code == 0 {
                     Ok(t)
@@ -578,9 +593,18 @@ impl TxSubmitter {
             Ok(r) => r,
             Err(e) => return Attempt::Fail(e),
         };
+        // CometBFT's tx hash, known before sending: a broadcast whose answer is lost may
+        // still have reached the mempool, so its fate is unknown like a sent one's.
+        let local_hash = minitia_core::tx_hash(&raw);
         let hash = match self.chain.broadcast(raw).await {
             Ok(h) => h,
-            Err(L1Error::Unavailable(e)) => return Attempt::Backoff(e),
+            Err(L1Error::Unavailable(e)) => {
+                if !sent.contains(&local_hash) {
+                    sent.push(local_hash);
+                }
+                seq.sequence = None;
+                return Attempt::Backoff(e);
+            }
             Err(L1Error::Rejected {
                 codespace,
                 code,
