@@ -73,12 +73,7 @@ pub fn node_options(
 ) -> Result<(AppConfig, NodeOptions), RunError> {
     let gpath = config.genesis_path(home);
     let genesis = GenesisDoc::load(&gpath)?;
-    let genesis_json: serde_json::Value = std::fs::read(&gpath)
-        .map_err(|e| RunError::Other(format!("{}: {e}", gpath.display())))
-        .and_then(|b| {
-            serde_json::from_slice(&b)
-                .map_err(|e| RunError::Other(format!("{}: {e}", gpath.display())))
-        })?;
+    let genesis_json = read_genesis_json(home, config)?;
     let app_config = genesis
         .app_config()
         .map_err(|e| RunError::Other(format!("{}: {e}", gpath.display())))?;
